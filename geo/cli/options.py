@@ -1,0 +1,150 @@
+"""Options shared by several commands, defined once (rasterio's ``rio/options.py`` is the model)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import click
+
+__all__ = [
+    "boundaries_options",
+    "data_options",
+    "json_option",
+    "seed_option",
+    "weights_option",
+    "out_option",
+    "emit",
+    "to_jsonable",
+    "progress",
+    "load_units",
+]
+
+
+def boundaries_options(f):
+    f = click.option(
+        "--scope",
+        type=click.Choice(["prefecture-and-above", "all"]),
+        default="prefecture-and-above",
+        show_default=True,
+        help="Which embedded units: the 337 prefecture-level units and municipalities, or all 372 (adds "
+        "province-governed county-level units, Hong Kong, Macao, Taiwan). Ignored with --boundaries.",
+    )(f)
+    f = click.option(
+        "--boundary-id",
+        metavar="COL",
+        default=None,
+        help="Id column of the --boundaries file, e.g. --boundary-id adcode.",
+    )(f)
+    f = click.option(
+        "--boundaries",
+        "boundaries_path",
+        metavar="FILE",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Your own boundary file (GeoPackage, Shapefile, GeoJSON, GeoParquet) in any CRS; "
+        "default: the embedded prefecture boundaries of China.",
+    )(f)
+    return f
+
+
+def data_options(f):
+    f = click.option(
+        "--id",
+        "id_col",
+        metavar="COL",
+        default=None,
+        help="Column of --data holding unit ids (adcodes, or the --boundary-id values); default 'adcode'.",
+    )(f)
+    f = click.option(
+        "--data",
+        "data_path",
+        metavar="FILE",
+        type=click.Path(dir_okay=False),
+        required=True,
+        help="A joined file from `geo join` (or any table with an id column: CSV, Excel, Parquet), "
+        "or a vector file with geometry.",
+    )(f)
+    return f
+
+
+def json_option(f):
+    return click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (for scripts).")(f)
+
+
+def seed_option(f):
+    return click.option(
+        "--seed", type=int, default=None, help="Seed for permutations / simulation draws (same seed, same output)."
+    )(f)
+
+
+def weights_option(f):
+    return click.option(
+        "--weights",
+        "weights_spec",
+        metavar="SPEC|FILE",
+        default="queen",
+        show_default=True,
+        help="Spatial weights: queen, rook, knn:6, distance:150km, idw:2, idw:2:300km, "
+        "kernel:triangular:8, economic:gdp_pc, or a weights file (.gal, .gwt, .parquet).",
+    )(f)
+
+
+def out_option(required: bool = True, help: str = "Output file; the format follows the extension."):
+    return click.option(
+        "--out", "out_path", metavar="FILE", type=click.Path(dir_okay=True), required=required, help=help
+    )
+
+
+def to_jsonable(obj):
+    """Convert numpy scalars/arrays and non-finite floats to plain JSON values (NaN/inf -> null)."""
+    import numpy as np
+
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [to_jsonable(v) for v in obj.tolist()]
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating, float)):
+        value = float(obj)
+        return value if math.isfinite(value) else None
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
+
+
+def emit(result, as_json: bool) -> None:
+    """Print ``result.to_json()`` as JSON, or ``result.summary()`` as text, to stdout."""
+    if as_json:
+        payload = result.to_json() if hasattr(result, "to_json") else result
+        click.echo(json.dumps(to_jsonable(payload), ensure_ascii=False, indent=2, allow_nan=False))
+    else:
+        text = result.summary() if hasattr(result, "summary") else str(result)
+        click.echo(str(text))
+
+
+def progress(*, disable: bool = False):
+    """A rich progress bar on stderr (hidden with --json or when stderr is not a terminal)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=disable or not console.is_terminal,
+        transient=True,
+    )
+
+
+def load_units(boundaries_path, boundary_id, scope="prefecture-and-above"):
+    """The boundaries named by --boundaries/--boundary-id, or the embedded ones."""
+    from geo import boundaries
+
+    return boundaries.load(boundaries_path, boundary_id, scope=scope)
