@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Callable, Iterator
@@ -234,7 +235,8 @@ def write_frame(frame, path) -> Path:
             if not is_geo:
                 raise InputError(f"{p}: {suffix} needs geometries; write a table as .csv or .parquet")
             driver = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".fgb": "FlatGeobuf", ".shp": "ESRI Shapefile"}[suffix]
-            frame.reset_index().to_file(tmp, driver=driver, engine="pyogrio")
+            extra = {"layer": re.sub(r"\W", "_", p.stem) or "layer"} if driver == "GPKG" else {}
+            frame.reset_index().to_file(tmp, driver=driver, engine="pyogrio", **extra)
         elif suffix == ".json":
             out = pd.DataFrame(frame.drop(columns=frame.geometry.name)) if is_geo else frame
             tmp.write_text(out.reset_index().to_json(orient="records", force_ascii=False), encoding="utf-8")
