@@ -87,12 +87,21 @@ def gcj02_to_bd09(lon, lat):
     return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
 
 
-def bd09_to_gcj02(lon, lat):
-    lon, lat = _arrays(lon, lat)
-    x, y = lon - 0.0065, lat - 0.006
+def bd09_to_gcj02(lon, lat, *, tol: float = 1e-10, max_iter: int = 20):
+    """Inverse of :func:`gcj02_to_bd09`: the usual closed-form approximation (error ~1e-5 deg),
+    refined by fixed-point iteration until the round trip is below ``tol`` degrees."""
+    blon, blat = _arrays(lon, lat)
+    x, y = blon - 0.0065, blat - 0.006
     z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _X_PI)
     theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _X_PI)
-    return z * np.cos(theta), z * np.sin(theta)
+    glon, glat = z * np.cos(theta), z * np.sin(theta)
+    for _ in range(max_iter):
+        flon, flat = gcj02_to_bd09(glon, glat)
+        elon, elat = flon - blon, flat - blat
+        glon, glat = glon - elon, glat - elat
+        if np.nanmax(np.abs(np.concatenate([np.ravel(elon), np.ravel(elat)])), initial=0.0) < tol:
+            break
+    return glon, glat
 
 
 def to_wgs84(lon, lat, crs: str = "wgs84"):
