@@ -580,7 +580,8 @@ class UnitData:
             raise SchemaError(
                 f"{self.source}: column {colname!r} is empty for {self.id_name} {first[0]} in {first[1]}"
             )
-        units = self.units.loc[[i for i in self.units.index if i in set(ids)]]
+        keep = set(ids)
+        units = self.units.loc[[i for i in self.units.index if i in keep]]
         return units, t.loc[full]
 
 
@@ -666,7 +667,8 @@ def load_data(
     table = table.rename(columns={year_col: "year"}) if year_col and year_col != "year" else table
     name = Path(src).name.lower()
     synthetic = "synthetic" in name or any(str(c).endswith("_synthetic") for c in table.columns)
-    dropped = tuple(i for i in units.index if i not in set(table[id_col]))
+    present = set(table[id_col])
+    dropped = tuple(i for i in units.index if i not in present)
     return UnitData(
         units=units,
         table=table.reset_index(drop=True),

@@ -57,7 +57,12 @@ def build(ref: Path) -> None:
 
     g60 = pd.read_csv(ref / "g60_corridor_members.csv", dtype=str)
     g60 = g60[["member_zh", "member_en", "member_adcode", "host_prefecture_adcode", "joined_year", "verified", "source"]]
-    g60.insert(0, "order", range(1, len(g60) + 1))
+    # `order` is the order along the corridor line drawn through the members' centres: the G60 expressway
+    # axis 松江-嘉兴-杭州-金华 and the western arm 松江-苏州-湖州-宣城-芜湖-合肥, as one polyline from 合肥 to 金华
+    # (the sources list members by joining date, which would draw a long 金华-苏州 leg across Zhejiang).
+    line = ["340100", "340200", "341800", "330500", "320500", "310117", "330400", "330100", "330700"]
+    g60.insert(0, "order", g60["member_adcode"].map({code: i + 1 for i, code in enumerate(line)}))
+    g60 = g60.sort_values("order")
     g60.to_csv(HERE / "g60_corridor.csv", index=False)
 
     ch = pd.read_csv(ref / "prefecture_changes_since_2000.csv", dtype=str)

@@ -1,0 +1,243 @@
+"""geo map: offline web maps (choropleth, LISA clusters, spillover, radiation) as self-contained HTML.
+
+Every subcommand writes one HTML file (--out) that opens with no network (add --tiles for a
+basemap), optionally a PNG screenshot (--png, needs Chromium), and prints a summary (--json for
+machine-readable output).
+"""
+
+import click
+
+from geo.cli.commands.radiation import zone_options
+from geo.cli.options import boundaries_options, emit, json_option, seed_option, weights_option
+
+
+def _data_option(required: bool):
+    def deco(f):
+        f = click.option(
+            "--id",
+            "id_col",
+            metavar="COL",
+            default=None,
+            help="Column of --data holding unit ids; default 'adcode'.",
+        )(f)
+        return click.option(
+            "--data",
+            "data_path",
+            metavar="FILE",
+            type=click.Path(dir_okay=False),
+            required=required,
+            help="A table with an id column (CSV, Excel, Parquet; e.g. from `geo join`), or a vector file."
+            + ("" if required else " Default: the boundaries alone."),
+        )(f)
+
+    return deco
+
+
+def _map_options(f):
+    f = json_option(f)
+    f = click.option(
+        "--out", "out_path", metavar="FILE.html", type=click.Path(dir_okay=False), required=True,
+        help="The map: one self-contained HTML file (Leaflet inlined, no network needed).",
+    )(f)
+    f = click.option("--png", "png_path", metavar="FILE", type=click.Path(dir_okay=False), default=None,
+                     help="Also save a PNG screenshot (headless Chromium).")(f)
+    f = click.option("--tiles", is_flag=True, help="Add a tile basemap (OpenStreetMap; needs network to show).")(f)
+    f = click.option("--units-label", metavar="TEXT", default=None, help="Units of the variable, e.g. 'yuan per person'.")(f)
+    f = click.option("--title", metavar="TEXT", default=None, help="Map title (default: the variable).")(f)
+    return f
+
+
+def _finish(result, out_path, png_path, as_json):
+    result.save(out_path)
+    if png_path:
+        result.png(png_path)
+
+    class _Done:
+        def to_json(self):
+            return {**result.to_json(), "out": str(out_path), "png": str(png_path) if png_path else None}
+
+        def summary(self):
+            extra = f"\n  png: {png_path}" if png_path else ""
+            return f"{result.summary()}\n  written: {out_path}{extra}"
+
+    emit(_Done(), as_json)
+
+
+def _load(data_path, id_col, boundaries_path, boundary_id, scope):
+    """(UnitData or None, units GeoDataFrame)."""
+    if data_path is None:
+        from geo.cli.options import load_units
+
+        return None, load_units(boundaries_path, boundary_id, scope)
+    from geo.layers import load_data
+
+    ud = load_data(data_path, id_col=id_col, boundaries=boundaries_path, boundary_id=boundary_id, scope=scope)
+    return ud, ud.units
+
+
+def _column(ud, var, year):
+    """``var`` for one year (or the cross-section) as a Series on unit ids."""
+    cs = ud.cross_section(year, columns=[var])
+    return cs[var]
+
+
+def _check_year(ud, year):
+    from geo.errors import OptionError
+
+    if year is not None and not ud.year_col:
+        raise OptionError(f"--year {year}: {ud.source} has no year column")
+
+
+@click.group(name="map")
+def command():
+    """Offline web maps: choropleth, LISA clusters, spillover and radiation (self-contained HTML).
+
+    Example: geo map choropleth --data layers/demo_panel_synthetic.csv --var gdp_pc_synthetic --year 2020 --out gdp.html
+    """
+
+
+@command.command(name="choropleth")
+@_data_option(required=True)
+@boundaries_options
+@click.option("--var", required=True, metavar="COL", help="The variable (column of --data) to map.")
+@click.option("--year", type=int, default=None,
+              help="Year to map; without it a panel gives one layer per year (classes pooled).")
+@click.option("--scheme", default="quantiles", show_default=True,
+              help="Classes: quantiles, equal (intervals), jenks (Fisher-Jenks natural breaks) or breaks:10,20,50.")
+@click.option("--k", type=int, default=5, show_default=True, help="Number of classes.")
+@_map_options
+def choropleth_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, year, scheme, k, title, units_label, tiles,
+                   png_path, out_path, as_json):
+    """Map one variable by class (units without a value: hatched grey, "no data")."""
+    from geo import viz
+
+    ud, units = _load(data_path, id_col, boundaries_path, boundary_id, scope)
+    _check_year(ud, year)
+    if ud.year_col and year is None:
+        result = viz.choropleth_years(units, ud.table, var, scheme=scheme, k=k, title=title, units_label=units_label, tiles=tiles)
+    else:
+        values = _column(ud, var, year)
+        label = f"{var} ({year})" if year is not None else var
+        result = viz.choropleth(
+            units, values.rename(label), scheme=scheme, k=k, title=title, units_label=units_label, tiles=tiles
+        )
+    _finish(result, out_path, png_path, as_json)
+
+
+@command.command(name="lisa")
+@_data_option(required=True)
+@boundaries_options
+@click.option("--var", default=None, metavar="COL",
+              help="Variable whose local Moran's I is computed (geo.autocorr.local_moran). Without it, --data must "
+              "already hold columns Ii, p_sim and quadrant (e.g. a saved local Moran table).")
+@click.option("--year", type=int, default=None, help="Year of a panel to use.")
+@weights_option
+@click.option("--permutations", type=int, default=999, show_default=True, help="Conditional permutations for p_sim.")
+@seed_option
+@click.option("--alpha", type=float, default=0.05, show_default=True, help="Significance level.")
+@click.option("--correction", type=click.Choice(["none", "bonferroni", "fdr"]), default="none", show_default=True,
+              help="Multiple-testing correction of the pseudo p-values.")
+@_map_options
+def lisa_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, year, weights_spec, permutations, seed, alpha,
+             correction, title, units_label, tiles, png_path, out_path, as_json):
+    """Map local Moran clusters (HH, LL, LH, HL, not significant) with the significance rule in the legend."""
+    from geo import viz
+    from geo.errors import SchemaError
+
+    ud, units = _load(data_path, id_col, boundaries_path, boundary_id, scope)
+    _check_year(ud, year)
+    if var is None:
+        needed = ["Ii", "p_sim", "quadrant"]
+        missing = [c for c in needed if c not in ud.table.columns]
+        if missing:
+            raise SchemaError(
+                f"{ud.source}: no column {missing[0]!r}; give --var COL to compute local Moran's I, "
+                "or a table with columns Ii, p_sim, quadrant"
+            )
+        cols = needed + [c for c in ("value", "lag") if c in ud.table.columns]
+        lisa = ud.cross_section(year, columns=cols)
+        label = None
+    else:
+        from geo.autocorr import local_moran
+
+        cs = ud.cross_section(year, columns=[var])
+        lisa = local_moran(cs, var, weights=weights_spec, permutations=permutations, seed=seed, adjust=correction,
+                           alpha=alpha)
+        label = var if year is None else f"{var} ({year})"
+    result = viz.lisa_map(units, lisa, alpha=alpha, correction=correction, title=title, label=label, tiles=tiles)
+    _finish(result, out_path, png_path, as_json)
+
+
+@command.command(name="spillover")
+@_data_option(required=True)
+@boundaries_options
+@click.option("--var", required=True, metavar="COL",
+              help="Column of --data with each unit's effect (e.g. the 'effect' column written by `geo scenario --out`).")
+@click.option("--year", type=int, default=None, help="Year of a panel to use.")
+@click.option("--host", "hosts", metavar="ID,ID", default=None, help="Unit ids hosting the zone(s), outlined on the map.")
+@click.option("--zones", "zones_path", metavar="FILE", type=click.Path(dir_okay=False), default=None,
+              help="Zones to mark (table or vector file, as for geo zones).")
+@click.option("--zone-kind", type=click.Choice(["new-zone", "high-tech"]), default=None,
+              help="Mark the built-in registry's zones.")
+@click.option("--k", type=int, default=3, show_default=True, help="Classes on each side of zero.")
+@_map_options
+def spillover_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, year, hosts, zones_path, zone_kind, k,
+                  title, units_label, tiles, png_path, out_path, as_json):
+    """Map each unit's effect with colours centred on zero and the zone(s) marked.
+
+    The effects come precomputed in --data (this command fits no model): write them with
+    `geo scenario ... --out effects.csv` and map its 'effect' column.
+    """
+    from geo import viz, zones
+    from geo.errors import OptionError
+
+    ud, units = _load(data_path, id_col, boundaries_path, boundary_id, scope)
+    _check_year(ud, year)
+    if sum(x is not None for x in (hosts, zones_path, zone_kind)) > 1:
+        raise OptionError("give only one of --host, --zones, --zone-kind")
+    z = None
+    if hosts:
+        z = [h.strip() for h in hosts.split(",") if h.strip()]
+    elif zones_path:
+        z = zones.from_file(zones_path, units=units)
+    elif zone_kind:
+        z = zones.registry(zone_kind)
+    values = _column(ud, var, year)
+    result = viz.spillover_map(units, values, zones=z, k=k, title=title, units_label=units_label, tiles=tiles)
+    _finish(result, out_path, png_path, as_json)
+
+
+@command.command(name="radiation")
+@_data_option(required=False)
+@boundaries_options
+@zone_options
+@click.option("--var", default=None, metavar="COL",
+              help="Colour units by this column of --data (a band label or a numeric effect); "
+              "default: the band of each unit (geo.radiation.assign_bands).")
+@click.option("--year", type=int, default=None, help="Year of a panel to use with --var.")
+@click.option("--no-rings", is_flag=True, help="Do not draw the distance rings.")
+@click.option("--k", type=int, default=3, show_default=True, help="Classes on each side of zero for a numeric --var.")
+@_map_options
+def radiation_cmd(data_path, id_col, boundaries_path, boundary_id, scope, zones_path, zone_kind, zone_crs, bands,
+                  corridor_cities, corridor_file, assign, var, year, no_rings, k, title, units_label, tiles, png_path,
+                  out_path, as_json, **target):
+    """Map zones (name, approval date), corridors, distance rings and units by band or by effect."""
+    from geo import radiation, viz
+    from geo.cli.commands.radiation import load_target
+    from geo.errors import OptionError
+
+    ud, units = _load(data_path, id_col, boundaries_path, boundary_id, scope)
+    if var is not None and ud is None:
+        raise OptionError("--var needs --data")
+    # the zone/corridor options are geo radiation's (zone_options); further ones (e.g. --corridor-year) pass on
+    zones_gdf, cor = load_target(units, zones_path, zone_kind, zone_crs, corridor_cities, corridor_file, **target)
+    edges = radiation.parse_bands(bands)
+    if var is None:
+        values = radiation.assign_bands(units, zones=zones_gdf, corridor=cor, bands=edges, assign=assign)
+    else:
+        _check_year(ud, year)
+        values = _column(ud, var, year)
+    rings = None if no_rings else radiation.rings(zones_gdf, corridor=cor, bands=edges)
+    result = viz.radiation_map(units, values=values, zones=zones_gdf, corridor=cor, rings=rings, k=k, title=title,
+                               units_label=units_label, tiles=tiles)
+    _finish(result, out_path, png_path, as_json)

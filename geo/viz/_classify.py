@@ -1,0 +1,208 @@
+"""Classification of a numeric indicator into colour classes (mapclassify) and number formatting."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from geo.errors import OptionError, SchemaError
+
+__all__ = [
+    "Classes",
+    "classify",
+    "diverging",
+    "numeric_values",
+    "parse_scheme",
+    "palette",
+    "fmt_number",
+    "SCHEMES",
+    "NO_DATA_COLOR",
+]
+
+#: scheme names accepted (aliases map to the three mapclassify classifiers and user breaks)
+SCHEMES = {
+    "quantiles": "quantiles",
+    "equal": "equal_interval",
+    "equal_interval": "equal_interval",
+    "jenks": "fisher_jenks",
+    "natural_breaks": "fisher_jenks",
+    "fisher_jenks": "fisher_jenks",
+    "breaks": "user_defined",
+}
+_SCHEME_LABEL = {
+    "quantiles": "quantiles",
+    "equal_interval": "equal intervals",
+    "fisher_jenks": "natural breaks (Fisher-Jenks)",
+    "user_defined": "user-defined breaks",
+    "diverging": "equal widths each side, centred on zero",
+}
+NO_DATA_COLOR = "#d9d9d9"
+
+
+@dataclass(frozen=True)
+class Classes:
+    """The classes of one indicator: mapclassify's upper bounds, labels, colours, and each unit's class."""
+
+    scheme: str  # canonical: quantiles, equal_interval, fisher_jenks, user_defined
+    k: int
+    bins: tuple[float, ...]  # upper bounds of the classes (mapclassify's ``bins``)
+    minimum: float
+    labels: tuple[str, ...]
+    colors: tuple[str, ...]
+    codes: pd.Series  # class index per unit, -1 = no data
+    n_missing: int
+
+    @property
+    def description(self) -> str:
+        return f"{_SCHEME_LABEL[self.scheme]}, {self.k} classes"
+
+
+def parse_scheme(scheme: str, breaks=None) -> tuple[str, list[float] | None]:
+    """``"quantiles"``, ``"equal"``, ``"jenks"`` or ``"breaks:1,2,3"`` -> (canonical name, breaks)."""
+    if not isinstance(scheme, str):
+        raise OptionError(f"scheme={scheme!r} must be a string such as 'quantiles' or 'breaks:10,20,50'")
+    text = scheme.strip()
+    if text.lower().startswith("breaks:"):
+        if breaks is not None:
+            raise OptionError("give breaks either in scheme='breaks:…' or as breaks=[…], not both")
+        try:
+            breaks = [float(b) for b in text.split(":", 1)[1].split(",") if b.strip()]
+        except ValueError:
+            raise OptionError(f"scheme={scheme!r}: breaks must be numbers separated by commas, e.g. breaks:10,20,50") from None
+        text = "breaks"
+    name = SCHEMES.get(text.lower())
+    if name is None:
+        choices = ", ".join(repr(s) for s in ("quantiles", "equal", "jenks", "breaks:…"))
+        raise OptionError(f"scheme={scheme!r} is not one of {choices}")
+    if name == "user_defined":
+        if not breaks:
+            raise OptionError("scheme='breaks' needs the breaks, e.g. scheme='breaks:10,20,50'")
+        breaks = [float(b) for b in breaks]
+        if any(not math.isfinite(b) for b in breaks) or any(b2 <= b1 for b1, b2 in zip(breaks, breaks[1:])):
+            raise OptionError(f"breaks {breaks} must be finite and strictly increasing")
+    elif breaks is not None:
+        raise OptionError(f"breaks are only used with scheme='breaks', not scheme={scheme!r}")
+    return name, breaks
+
+
+def palette(name: str, n: int) -> list[str]:
+    """``n`` colours of a ColorBrewer scheme (branca's copy), for any n >= 1."""
+    from branca.utilities import color_brewer
+
+    try:
+        if n >= 3:
+            return list(color_brewer(name, n))
+        base = list(color_brewer(name, 3))
+    except (ValueError, KeyError):
+        raise OptionError(f"cmap={name!r} is not a ColorBrewer scheme (e.g. YlOrRd, Blues, RdBu, Set2)") from None
+    return [base[1]] if n == 1 else [base[0], base[2]]
+
+
+def fmt_number(x: float) -> str:
+    """A short, readable number for legends and tooltips."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "no data"
+    x = float(x)
+    if x == 0:
+        return "0"
+    ax = abs(x)
+    if ax >= 1000:
+        return f"{x:,.0f}"
+    if ax >= 100:
+        return f"{x:,.1f}".rstrip("0").rstrip(".")
+    if ax >= 1e-3:
+        return f"{x:.4g}"
+    return f"{x:.3g}"
+
+
+def numeric_values(values: pd.Series, what: str) -> pd.Series:
+    """``values`` as floats (NaN = missing); SchemaError naming ``what`` if it is not numeric."""
+    if pd.api.types.is_bool_dtype(values):
+        values = values.astype(float)
+    converted = pd.to_numeric(values, errors="coerce")
+    bad = converted.isna() & values.notna()
+    if bad.any():
+        example = values[bad].iloc[0]
+        raise SchemaError(f"{what}: value {example!r} (unit {values[bad].index[0]!r}) is not a number")
+    return converted.astype(float).replace([np.inf, -np.inf], np.nan)
+
+
+def classify(values: pd.Series, *, scheme: str = "quantiles", k: int = 5, breaks=None, cmap: str = "YlOrRd") -> Classes:
+    """Classify ``values`` (a float Series, NaN = missing) with mapclassify."""
+    import mapclassify
+
+    name, breaks = parse_scheme(scheme, breaks)
+    if name != "user_defined" and (not isinstance(k, (int, np.integer)) or k < 1):
+        raise OptionError(f"k={k!r} must be a positive integer (number of classes)")
+    present = values.dropna()
+    codes = pd.Series(-1, index=values.index, dtype=int)
+    if present.empty:
+        return Classes(name, 0, (), math.nan, (), (), codes, int(values.isna().sum()))
+    y = present.to_numpy(float)
+    n_unique = len(np.unique(y))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # mapclassify warns when it has to merge classes; we report the k used
+        if name == "user_defined":
+            clf = mapclassify.UserDefined(y, bins=breaks)
+        elif n_unique == 1:
+            clf = mapclassify.UserDefined(y, bins=[float(y[0])])
+        elif name == "quantiles":
+            clf = mapclassify.Quantiles(y, k=min(int(k), n_unique))
+        elif name == "equal_interval":
+            clf = mapclassify.EqualInterval(y, k=int(k))
+        else:
+            clf = mapclassify.FisherJenks(y, k=min(int(k), n_unique))
+    bins = tuple(float(b) for b in clf.bins)
+    kk = len(bins)
+    codes.loc[present.index] = np.asarray(clf.yb, dtype=int)
+    lower = float(y.min())
+    labels = []
+    for i, upper in enumerate(bins):
+        lo = lower if i == 0 else bins[i - 1]
+        if i == 0 and upper == lo:
+            labels.append(fmt_number(upper))
+        elif i == 0:
+            labels.append(f"{fmt_number(lo)} – {fmt_number(upper)}")
+        else:
+            labels.append(f"> {fmt_number(lo)} – {fmt_number(upper)}")
+    colors = palette(cmap, kk)
+    return Classes(name, kk, bins, lower, tuple(labels), tuple(colors), codes, int(values.isna().sum()))
+
+
+def diverging(values: pd.Series, *, k: int = 3, cmap: str = "RdBu") -> Classes:
+    """Classes symmetric around zero: ``k`` equal-width classes on each side of 0 up to max |value|,
+    plus a class for exact zeros; negative values blue, positive red (RdBu reversed)."""
+    if not isinstance(k, (int, np.integer)) or k < 1:
+        raise OptionError(f"k={k!r} must be a positive integer (classes on each side of zero)")
+    k = int(k)
+    codes = pd.Series(-1, index=values.index, dtype=int)
+    present = values.dropna()
+    n_missing = int(values.isna().sum())
+    if present.empty:
+        return Classes("diverging", 0, (), math.nan, (), (), codes, n_missing)
+    top = float(present.abs().max()) or 1.0
+    width = top / k
+    colors = list(reversed(palette(cmap, 2 * k + 1)))  # RdBu starts red; reversed: blue = negative
+    y = present.to_numpy(float)
+    idx = np.where(
+        y < 0,
+        np.clip(np.floor((y + top) / width), 0, k - 1),
+        np.where(y == 0, k, k + 1 + np.clip(np.ceil(y / width) - 1, 0, k - 1)),
+    ).astype(int)
+    codes.loc[present.index] = idx
+    labels, bins = [], []
+    for j in range(k):
+        lo, hi = -top + j * width, -top + (j + 1) * width
+        labels.append(f"{fmt_number(lo)} – {fmt_number(hi) if j < k - 1 else '< 0'}")
+        bins.append(hi)
+    labels.append("0")
+    bins.append(0.0)
+    for j in range(k):
+        lo, hi = j * width, (j + 1) * width
+        labels.append(f"> {fmt_number(lo)} – {fmt_number(hi)}")
+        bins.append(hi)
+    return Classes("diverging", 2 * k + 1, tuple(bins), -top, tuple(labels), tuple(colors), codes, n_missing)
