@@ -230,7 +230,7 @@ def _read(data, source):
 
     if isinstance(data, pd.DataFrame):
         return data.copy(), source or "<DataFrame>"
-    return read_any(data), str(data)
+    return read_any(data), source or str(data)
 
 
 # --------------------------------------------------------------------------- matching
@@ -440,6 +440,9 @@ def join(
         codes.append(code)
 
     df = df.copy()
+    if col == key:  # the table's id column has the units' id name: keep the raw values aside
+        df = df.rename(columns={col: "_raw_id"})
+        col = "_raw_id"
     df.insert(0, key, codes)
     merged_idx = [i for m in merges.values() for i in m.pop("_idx")]
     is_merged = np.zeros(len(df), dtype=bool)
@@ -451,7 +454,7 @@ def join(
         out = _aggregate(out, merged_rows, key, year, src)
     elif merged == "keep":
         out = pd.concat([out, merged_rows])
-    out = out.drop(columns=([col] if col != key else []) + ["_row"])
+    out = out.drop(columns=[col, "_row"])
 
     kk = [key] + ([year] if year else [])
     dup_after = out.duplicated(kk, keep=False)

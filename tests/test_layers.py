@@ -256,3 +256,10 @@ def test_load_data_cross_section_and_panel(tmp_path):
         layers.load_data(df.iloc[:-1]).panel(["v"])
     with pytest.raises(JoinError, match="not units of the boundaries"):
         layers.load_data(pd.DataFrame({"adcode": ["999999"], "v": [1]}))
+
+
+def test_id_column_named_like_the_units_index():
+    df = pd.DataFrame({"adcode": ["156370100", "370200"], "year": [2010, 2010], "v": [1, 2]})
+    res = layers.join(df, id="adcode", year="year")
+    assert list(res.frame.columns) == ["adcode", "year", "v"]
+    assert list(res.frame["adcode"]) == ["370100", "370200"]

@@ -1,0 +1,38 @@
+"""The main job (README command 1) end to end, with fewer draws and permutations."""
+
+import json
+import re
+
+import pytest
+
+from geo.cli import main
+
+
+@pytest.mark.slow
+def test_demo_writes_the_gallery(tmp_path, capsys):
+    out = tmp_path / "gallery"
+    rc = main(["demo", "--out", str(out), "--draws", "100", "--permutations", "99", "--json"])
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    files = json.loads(captured.out)["files"]
+    for name in ("choropleth.html", "choropleth_years.html", "lisa.html", "spillover.html", "radiation.html", "report.html"):
+        assert name in files
+        html = (out / name).read_text(encoding="utf-8")
+        assert not re.search(r"<script[^>]+src=[\"']https?:", html), name  # nothing loaded from a CDN
+        assert not re.search(r"<link[^>]+href=[\"']https?:", html), name
+    for name in ("sdm.json", "moran_by_year.json", "radiation.json", "scenario.json", "join_report.json"):
+        assert json.loads((out / "results" / name).read_text(encoding="utf-8"))
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "SYNTHETIC" in report.upper() and "geo demo --out maps" in report
+    assert "SYNTHETIC" in (out / "choropleth.html").read_text(encoding="utf-8")
+    join = json.loads((out / "results" / "join_report.json").read_text(encoding="utf-8"))
+    assert join["matched"] == 8088 and join["unmatched"] == []
+    sdm = json.loads((out / "results" / "sdm.json").read_text(encoding="utf-8"))
+    assert sdm["model"] == "sdm" and sdm["effects"] == "twoways" and sdm["n"] == 337 and sdm["t"] == 24
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".gallery")]  # no temp folder left
+
+
+def test_demo_output_parent_missing(tmp_path, capsys):
+    rc = main(["demo", "--out", str(tmp_path / "no" / "such")])
+    assert rc == 2
+    assert "does not exist" in capsys.readouterr().err
