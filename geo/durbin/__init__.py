@@ -1,0 +1,171 @@
+"""Spatial Durbin-family models by maximum likelihood, with impacts and tests.
+
+``fit(data, y, x, *, weights, model="sdm", ...)`` fits a cross-section (or, with
+``time=``, a fixed-effects panel via :mod:`geo.durbin.panel`) and returns a
+:class:`~geo.durbin.results.DurbinResult`.
+
+Modules: ``logdet`` (log|I - rho W|), ``cross`` (cross-section ML), ``impacts``
+(LeSage-Pace impacts with simulated inference), ``diagnostics`` (LM tests),
+``results`` (the result object), ``panel`` (panel fixed effects).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pandas as pd
+
+from geo.durbin.logdet import LogDet, make_logdet
+from geo.durbin.results import DurbinResult
+from geo.errors import InputError, JoinError, ModelError, OptionError, SchemaError, check_choice
+
+__all__ = ["fit", "make_logdet", "LogDet", "DurbinResult", "MODELS", "EFFECTS"]
+
+MODELS = ("sdm", "sar", "sem", "slx", "sdem", "ols")
+EFFECTS = ("none", "individual", "time", "twoways")
+
+
+def _weights_matrix_and_ids(weights):
+    """(scipy CSR matrix, ids or None) from a libpysal Graph / W or a scipy sparse matrix."""
+    import scipy.sparse as sp
+
+    if hasattr(weights, "unique_ids") and hasattr(weights, "sparse"):  # libpysal.graph.Graph
+        return sp.csr_matrix(weights.sparse, dtype=float), pd.Index(weights.unique_ids)
+    if hasattr(weights, "id_order") and hasattr(weights, "sparse"):  # legacy libpysal W
+        return sp.csr_matrix(weights.sparse, dtype=float), pd.Index(weights.id_order)
+    if sp.issparse(weights):
+        return sp.csr_matrix(weights, dtype=float), None
+    if isinstance(weights, np.ndarray):
+        return sp.csr_matrix(weights, dtype=float), None
+    raise ModelError(
+        f"weights must be a libpysal Graph (geo.weights.build) or a scipy sparse matrix, got {type(weights).__name__}"
+    )
+
+
+def _align(data: pd.DataFrame, columns, ids, id_col):
+    """Rows of ``data`` in the order of ``ids`` (the graph's), indexed by id."""
+    frame = data
+    if id_col is not None:
+        if id_col not in frame.columns:
+            raise SchemaError(f"id column {id_col!r} not found; columns are {', '.join(map(str, frame.columns))}")
+        frame = frame.set_index(id_col)
+    if ids is None:
+        return frame.loc[:, columns]
+    if frame.index.has_duplicates:
+        dup = frame.index[frame.index.duplicated()][:5].tolist()
+        raise JoinError(f"data has duplicated ids {dup}; one row per unit is needed for a cross-section")
+    if not ids.isin(frame.index).all() or len(ids) != len(frame):
+        # ids as text on both sides (e.g. integer POLYID in the file, string ids in the graph)
+        frame = frame.set_axis(frame.index.map(str))
+        ids_key = ids.map(str)
+    else:
+        ids_key = ids
+    missing = ids_key.difference(frame.index)
+    if len(missing):
+        raise JoinError(
+            f"{len(missing)} unit(s) of the weights have no row in the data, e.g. {list(missing[:5])}; "
+            "subset the weights or complete the data"
+        )
+    extra = frame.index.difference(ids_key)
+    if len(extra):
+        raise JoinError(
+            f"{len(extra)} data row(s) have ids not in the weights, e.g. {list(extra[:5])}; "
+            "build the weights on the same units"
+        )
+    frame = frame.loc[ids_key, columns]
+    return frame.set_axis(ids)
+
+
+def fit(
+    data,
+    y: str,
+    x,
+    *,
+    weights,
+    model: str = "sdm",
+    effects: str = "none",
+    id=None,
+    time=None,
+    bias_correction: str = "lee-yu",
+    logdet="auto",
+    draws: int = 1000,
+    seed=None,
+    impacts_order: int = 5,
+    covariance: str = "auto",
+) -> DurbinResult:
+    """Fit a spatial Durbin-family model.
+
+    Parameters
+    ----------
+    data : DataFrame or GeoDataFrame
+        Indexed by unit id (or with the ids in column ``id``); rows are aligned to the
+        weights' ids (``graph.unique_ids``) by id, never by position.
+    y : str
+        Dependent variable.
+    x : str or list of str
+        Regressors (an intercept is added; never lagged).
+    weights : libpysal Graph or scipy sparse matrix
+        With a sparse matrix, rows of ``data`` are taken in their order.
+    model : {"sdm", "sar", "sem", "slx", "sdem", "ols"}
+        ``ols`` adds the LM diagnostics (LM-lag, LM-error, robust, SARMA) as ``tests``.
+    effects : {"none", "individual", "time", "twoways"}
+        Fixed effects; only with ``time`` (panel).
+    id, time : str, optional
+        Unit-id and period columns (``time`` selects the panel estimator).
+    bias_correction : {"lee-yu", "none"}
+        Panel two-way effects only.
+    logdet : {"auto", "eigen", "lu", "chebyshev", "mc"} or LogDet
+    draws, seed : simulation of the impacts' distribution.
+    impacts_order : highest power of W in the decomposition of impacts by neighbour order.
+    covariance : {"auto", "information", "hessian"}
+    """
+    check_choice("model", model, MODELS)
+    check_choice("effects", effects, EFFECTS)
+    check_choice("bias_correction", bias_correction, ("lee-yu", "none"))
+    if not isinstance(data, pd.DataFrame):
+        raise InputError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    xs = [x] if isinstance(x, str) else list(x)
+    if not xs:
+        raise OptionError(f"x={x!r}: give at least one regressor")
+    columns = [y] + xs
+    for c in columns + ([time] if time is not None else []):
+        if c not in data.columns:
+            raise SchemaError(f"column {c!r} not found in data; columns are {', '.join(map(str, data.columns))}")
+    if len(set(columns)) != len(columns):
+        raise ModelError(f"y and x must be distinct columns, got y={y!r}, x={xs!r}")
+
+    if time is not None:
+        if importlib.util.find_spec("geo.durbin.panel") is None:
+            raise ModelError("panel models need geo.durbin.panel, which is not available in this installation")
+        from geo.durbin.panel import fit_panel
+
+        return fit_panel(
+            data, y, xs, weights=weights, model=model, effects=effects, id=id, time=time,
+            bias_correction=bias_correction, logdet=logdet, draws=draws, seed=seed, covariance=covariance,
+        )
+    if effects != "none":
+        raise ModelError(f"effects={effects!r} needs a panel: pass time= (the period column)")
+
+    from geo.durbin.cross import fit_cross
+
+    W, ids = _weights_matrix_and_ids(weights)
+    frame = _align(data, columns, ids, id)
+    if ids is None and len(frame) != W.shape[0]:
+        raise ModelError(f"weights have {W.shape[0]} rows but data has {len(frame)}")
+    values = frame.apply(pd.to_numeric, errors="coerce")
+    for c in columns:
+        bad = values[c].isna() & frame[c].notna()
+        if bad.any():
+            raise SchemaError(f"column {c!r} has non-numeric values, e.g. {frame[c][bad].iloc[0]!r}")
+        if values[c].isna().any():
+            k = int(values[c].isna().sum())
+            raise SchemaError(
+                f"column {c!r} has {k} missing value(s) (e.g. unit {values.index[values[c].isna()][0]!r}); "
+                "spatial models need every unit of the weights: impute or drop the units from data and weights"
+            )
+    return fit_cross(
+        values[y].to_numpy(float), values[xs].to_numpy(float), W, x_names=xs, y_name=y, index=values.index,
+        model=model, logdet=logdet, covariance=covariance, draws=draws, seed=seed, impacts_order=impacts_order,
+    )
+
