@@ -43,7 +43,8 @@ def _run_r(rscript, folder, body: str) -> dict:
 
 def _write(folder, ids, x):
     folder.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame({"id": list(ids), "x": np.asarray(x, float)}).to_csv(folder / "d.csv", index=False, float_format="%.17g")
+    frame = pd.DataFrame({"id": list(ids), "x": np.asarray(x, float)})
+    frame.to_csv(folder / "d.csv", index=False, float_format="%.17g")
 
 
 def _close(a, b, rtol=RTOL):
@@ -67,7 +68,10 @@ _GAL_BODY = r"""
   lgsw <- attr(localG(x, nb2listw(include.self(nb), style = "W"), return_internals = TRUE), "internals")
   lgsb <- attr(localG(x, nb2listw(include.self(nb), style = "B"), return_internals = TRUE), "internals")
   lp <- localmoran_perm(x, lw, nsim = 999, iseed = 1)
+  wg <- read.gwt2nb(file.path(case, "w.gwt"), region.id = d$id)
+  mg <- moran.test(x, nb2listw(wg, glist = attr(wg, "GeoDa")$dist, style = "B"), randomisation = TRUE)
   out <- list(
+    gwt_moran = c(unname(mg$estimate), unname(mg$statistic)),
     moran_rand = c(unname(mr$estimate), unname(mr$statistic), mr$p.value),
     moran_norm = c(unname(mn$estimate), unname(mn$statistic), mn$p.value),
     geary_rand = c(unname(gr$estimate), unname(gr$statistic)),
@@ -100,6 +104,7 @@ def _case_gal(folder, units, x, spec):
     graph_w = gw.build(spec, units)
     _write(folder, list(graph_w.unique_ids), x.reindex(list(graph_w.unique_ids)))
     gw.save(graph_w, folder / "w.gal")
+    gw.save(graph_w, folder / "w.gwt")  # row-standardised weights, read by spdep's read.gwt2nb
     return {"kind": "gal", "x": x, "w": graph_w, "b": gw.build(spec, units, transform="b")}
 
 
@@ -137,6 +142,7 @@ def test_closed_forms_match_spdep(spdep_results, case):
     m = ac.moran(frame, "x", weights=graph_w, permutations=0)
     _close([m.I, m.EI, m.VI_rand, m.z_rand, m.p_rand], r["moran_rand"])
     _close([m.I, m.EI, m.VI_norm, m.z_norm, m.p_norm], r["moran_norm"])
+    _close([m.I, m.EI, m.VI_rand, m.z_rand], r["gwt_moran"])
     g = ac.geary(frame, "x", weights=graph_w, permutations=0)
     # spdep's statistic is (E[C] - C)/sd; geo (and esda) report (C - E[C])/sd
     _close([g.C, g.EC, g.VC_rand, -g.z_rand], r["geary_rand"])
@@ -191,6 +197,7 @@ def test_permutation_pvalues_agree_in_distribution(spdep_results, case):
     sd = np.sqrt(2 * p * (1 - p) / 1000)
     bad = np.abs(ours - theirs) > 4.5 * sd + 2e-3
     assert not bad.any(), np.c_[ours, theirs][bad]
-    # two independent random streams: not identical, and no systematic shift
+    # two independent random streams: not identical, and no systematic shift (geo shares one table of
+    # draws across units, as esda does, so the units' errors are correlated: bound for full correlation)
     assert not np.array_equal(ours, theirs)
-    assert abs(np.mean(ours - theirs)) < 3 * np.sqrt(np.mean(sd**2) / len(ours)) + 1e-3
+    assert abs(np.mean(ours - theirs)) < 3 * np.sqrt(np.mean(sd**2))
