@@ -103,7 +103,9 @@ def _sniff_sep(p: Path) -> str:
         return "\t"
     with open(p, encoding="utf-8-sig", errors="replace") as fh:
         head = fh.readline()
-    return "\t" if head.count("\t") > head.count(",") else ","
+    counts = {sep: head.count(sep) for sep in (",", "\t", ";")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] > 0 else ","
 
 
 def read_table(path, *, dtype=None) -> pd.DataFrame:

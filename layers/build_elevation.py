@@ -61,7 +61,8 @@ def riley_tri(z: np.ndarray) -> np.ndarray:
     return tri
 
 
-def build(dem: Path, out: Path = OUT) -> "pd.DataFrame":  # noqa: F821
+def build(dem: Path, out: Path = OUT):
+    """Compute the table from the DEM file, write it to ``out`` (atomically) and return it."""
     import pandas as pd
     import rasterio
 

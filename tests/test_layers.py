@@ -263,3 +263,11 @@ def test_id_column_named_like_the_units_index():
     res = layers.join(df, id="adcode", year="year")
     assert list(res.frame.columns) == ["adcode", "year", "v"]
     assert list(res.frame["adcode"]) == ["370100", "370200"]
+
+
+@pytest.mark.parametrize("sep", [",", "\t", ";"])
+def test_csv_separators(tmp_path, sep):
+    path = tmp_path / "t.csv"
+    path.write_text(sep.join(["code", "year", "v"]) + "\n" + sep.join(["370100", "2010", "1.5"]) + "\n", encoding="utf-8")
+    res = layers.join(path, id="code", year="year")
+    assert list(res.frame["v"]) == [1.5]
