@@ -137,7 +137,9 @@ def run_demo(out="maps", *, draws: int = 1000, permutations: int = 999, seed: in
                 units, data.table, "gdp_pc_synthetic", scheme="quantiles", k=5,
                 title=f"GDP per capita by year{tag}", units_label="yuan, synthetic",
             ),
-            "lisa.html": viz.lisa_map(cs, lisa.to_frame(), title=f"LISA clusters of {DEMO_Y}, {last}{tag}"),
+            "lisa.html": viz.lisa_map(
+                cs, lisa.to_frame(), correction="fdr", title=f"LISA clusters of {DEMO_Y}, {last}{tag}"
+            ),
             "spillover.html": viz.spillover_map(
                 units, scen.to_frame()["effect"], zones=[scen.host] if scen.host else None,
                 title=f"Predicted effect of a new zone at {DEMO_HOST} from {DEMO_YEAR}{tag}",
@@ -159,7 +161,8 @@ def run_demo(out="maps", *, draws: int = 1000, permutations: int = 999, seed: in
             (f"Local Moran (LISA) clusters, {last}", maps["lisa.html"]),
             (f"Local Moran table, {last}", lisa),
             ("Choropleth", maps["choropleth.html"]),
-            ("Panel spatial Durbin model", sdm),
+            ("Panel spatial Durbin model", sdm.summary()),
+            ("Panel spatial Durbin model: coefficients", sdm.coefficient_table()),
             ("Radiation of the state-level new zones", analysis),
             ("Distance bands", maps["radiation.html"]),
             (f"Scenario: a new zone at {DEMO_HOST}", scen),

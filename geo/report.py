@@ -121,7 +121,7 @@ def _dict_html(d: dict) -> str:
 
 def _item_html(item) -> str:
     if isinstance(item, str):
-        return f"<p>{_esc(item)}</p>"
+        return f"<pre>{_esc(item)}</pre>" if "\n" in item else f"<p>{_esc(item)}</p>"
     if isinstance(item, (pd.DataFrame, pd.Series)):
         return _frame_html(item)
     if hasattr(item, "snippet"):
