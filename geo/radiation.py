@@ -974,8 +974,9 @@ def band_did(
     post_it = 1[t >= treatment_year_i].  ``estimator="stacked"``: the same
     effects from a stacked DID with clean controls, each sub-experiment using
     years g-window[0]..g+window[1].  Units treated in or before the first
-    year (no pre-period) are dropped and listed.  Intervals: estimate ± z·se
-    (linearmodels' clustered covariance, debiased).
+    year (no pre-period) are dropped and listed.  Intervals and p-values:
+    estimate ± t(G-1)·se with G clusters (linearmodels' clustered covariance,
+    debiased; the small-sample convention of Stata's ``xtreg, fe vce(cluster)``).
     """
     check_choice("estimator", estimator, ESTIMATORS)
     controls = tuple(controls or ())

@@ -320,7 +320,7 @@ def new_corridor(fit, cities, *, year: int, units=None, level: float = 0.95) -> 
     eff, lo, hi = _contrast(fit, before, after, level)
     method = (
         "band model transferred to a corridor: change = coef[group by distance to the corridor polyline]; "
-        f"interval ±z·se; {fit.method} estimates"
+        f"interval ±t(G-1)·se from the clustered covariance; {fit.method} estimates"
     )
     return _result(
         fit, tab, new["distance_km"].to_numpy(), before, after, eff, lo, hi, "bands",
