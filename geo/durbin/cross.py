@@ -43,7 +43,7 @@ from scipy.optimize import minimize_scalar
 from geo.durbin.impacts import TraceEngine, lag_impacts, linear_impacts
 from geo.durbin.logdet import LogDet, as_sparse_weights, make_logdet
 from geo.durbin.results import DurbinResult
-from geo.errors import ModelError, check_choice
+from geo.errors import ModelError, OptionError, check_choice
 
 __all__ = [
     "MODELS",
@@ -96,12 +96,13 @@ def _ols(Z, ys):
     return sla.solve_triangular(r, q.T @ ys)
 
 
-def coef_frame(names, estimate, se) -> pd.DataFrame:
+def coef_frame(names, estimate, se, *, df=None) -> pd.DataFrame:
+    """estimate, se, z (= estimate / se) and two-sided p (normal; Student t with ``df`` for OLS, as R's lm)."""
     estimate = np.asarray(estimate, dtype=float)
     se = np.asarray(se, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = estimate / se
-    p = 2.0 * stats.norm.sf(np.abs(z))
+    p = 2.0 * (stats.norm.sf(np.abs(z)) if df is None else stats.t.sf(np.abs(z), df))
     return pd.DataFrame({"estimate": estimate, "se": se, "z": z, "p": p}, index=pd.Index(list(names), name="name"))
 
 
@@ -117,22 +118,49 @@ def _brent(f, lo, hi, what):
     return float(res.x)
 
 
-def _maximise(f, lower, upper, what, f_locate=None, width=0.05):
+def _corrected(f, f_locate, lower, upper, x0, h=0.01, max_iter=12):
+    """Maximise f = f_locate + delta with delta (the log-determinant's approximation error) smooth.
+
+    delta is interpolated by a quadratic through the last three exact evaluations and the
+    cheap f_locate + quadratic is maximised by Brent; this converges in a few exact
+    evaluations. Returns None when it does not (the caller then runs Brent on f).
+    """
+    xs = [x for x in (x0 - h, x0 + h, x0) if lower < x < upper]
+    if len(xs) < 3:
+        return None
+    fs = [f(x) for x in xs]
+    ds = [fx - f_locate(x) for x, fx in zip(xs, fs)]
+    x_last = x0
+    for _ in range(max_iter):
+        c = np.polyfit(np.array(xs[-3:]) - x_last, np.array(ds[-3:]), 2)
+        lo, hi = max(lower, x_last - 2 * h), min(upper, x_last + 2 * h)
+        x_new = _brent(lambda r: f_locate(r) + np.polyval(c, r - x_last), lo, hi, "the corrected likelihood")
+        if min(x_new - lo, hi - x_new) < 1e-6 * h:
+            return None
+        if abs(x_new - x_last) <= 3e-8 * (1.0 + abs(x_new)):  # Brent's own resolution
+            fx = f(x_new)
+            # the exact likelihood must not be lower than at any point evaluated on the way
+            return x_new if fx >= max(fs) - 1e-10 * abs(fx) else None
+        xs.append(x_new)
+        fs.append(f(x_new))
+        ds.append(fs[-1] - f_locate(x_new))
+        x_last = x_new
+    return None
+
+
+def _maximise(f, lower, upper, what, f_locate=None):
     """Bounded Brent maximisation of f on (lower, upper).
 
     With ``f_locate`` (the same likelihood with a cheap approximate log-determinant) the
-    optimum is first located on the whole interval, and the exact ``f`` is maximised only
-    on a bracket of +-``width`` around it (the whole interval again if the optimum falls on
-    the bracket's edge), which halves the number of sparse LU factorisations.
+    optimum is located on the approximation and then corrected with a few exact
+    evaluations (``_corrected``), which cuts the number of sparse LU factorisations from
+    ~12 to ~5 per fit; plain Brent on f is the fallback.
     """
     span = upper - lower
     x = None
     if f_locate is not None:
         x0 = _brent(f_locate, lower, upper, what)
-        lo, hi = max(lower, x0 - width), min(upper, x0 + width)
-        x = _brent(f, lo, hi, what)
-        if (x - lo < 1e-6 * span and lo > lower) or (hi - x < 1e-6 * span and hi < upper):
-            x = None
+        x = _corrected(f, f_locate, lower, upper, x0)
     if x is None:
         x = _brent(f, lower, upper, what)
     if min(x - lower, upper - x) < 1e-6 * span:
@@ -392,7 +420,7 @@ def fit_cross(
     if not np.all(np.isfinite(y)):
         raise ModelError(f"{y_name} contains NaN or infinite values")
     if draws is None or int(draws) < 0:
-        raise ModelError(f"draws={draws!r} must be a non-negative integer")
+        raise OptionError(f"draws={draws!r} must be a non-negative integer")
     index = pd.RangeIndex(n) if index is None else pd.Index(index)
 
     Wy = Wm @ y
@@ -411,6 +439,8 @@ def fit_cross(
         return _fit_ols_family(y, Z, Wm, names, x_names, y_name, index, model, kx, off)
 
     ld = logdet if isinstance(logdet, LogDet) else make_logdet(Wm, method=logdet)
+    if ld.n != n:
+        raise OptionError(f"logdet was built for {ld.n} units but the weights have {n}")
     cov_kind = _cov_method(ld, covariance)
     if cov_kind == "information" and n > 20_000:
         raise ModelError(f"covariance='information' needs dense {n} x {n} traces; use 'hessian'")
@@ -522,7 +552,7 @@ def _fit_ols_family(y, Z, Wm, names, x_names, y_name, index, model, kx, off):
     s2_unb = float(e @ e) / (n - k)
     V = s2_unb * np.linalg.inv(Z.T @ Z)
     se = np.sqrt(np.diag(V))
-    coefs = coef_frame(names, b, se)
+    coefs = coef_frame(names, b, se, df=n - k)
     test_out = lm_tests(y, Z, Wm) if model == "ols" else {}
     if model == "slx":
         sel = list(range(off, off + 2 * kx))
@@ -551,5 +581,6 @@ def _fit_ols_family(y, Z, Wm, names, x_names, y_name, index, model, kx, off):
         tests=test_out,
         fitted=pd.Series(y - e, index=index, name="fitted"),
         residuals=pd.Series(e, index=index, name="residual"),
-        notes=("sigma2 is the ML estimate SSE / n; standard errors use SSE / (n - k)",),
+        notes=("sigma2 is the ML estimate SSE / n; standard errors use SSE / (n - k) and p-values Student's t "
+               f"with {n - k} df (as R's lm)",),
     )

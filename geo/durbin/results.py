@@ -195,7 +195,8 @@ class DurbinResult:
             lines.append(f"Panel: n = {self.n}, T = {self.t}, fixed effects: {self.effects}, bias correction: {self.bias_correction}")
         lines.append(f"Dependent variable: {self.y_name}")
         lines.append("")
-        lines.append("Coefficients: (asymptotic standard errors)")
+        kind = "OLS" if self.model in ("ols", "slx") else "asymptotic"
+        lines.append(f"Coefficients: ({kind} standard errors)")
         width = max([len(str(n)) for n in self.coefficients.index] + [12])
         lines.append(f"{'':{width}} {'Estimate':>12} {'Std. Error':>12} {'z value':>10} {'Pr(>|z|)':>12}")
         for name, row in self.coefficients.iterrows():

@@ -74,7 +74,8 @@ if ("sdem" %in% models) out$sdem <- errout(errorsarlm(fml, data = d, listw = lw,
 if ("slx" %in% models) {
   f <- lmSLX(fml, data = d, listw = lw, zero.policy = TRUE)
   cf <- summary(f)$coefficients
-  out$slx <- list(coef = as.list(cf[, 1]), se = unname(cf[, 2]), loglik = as.numeric(logLik(f)), aic = AIC(f))
+  out$slx <- list(coef = as.list(cf[, 1]), se = unname(cf[, 2]), p = unname(cf[, 4]), loglik = as.numeric(logLik(f)),
+    aic = AIC(f))
 }
 if ("lm" %in% models) {
   lt <- lm.LMtests(lm(fml, data = d), lw, test = "all", zero.policy = TRUE)
@@ -177,6 +178,7 @@ def test_columbus_all_models_match_spatialreg(rscript, columbus_files, tmp_path)
     for model in ("sdm", "sar", "sem", "sdem", "slx"):
         res = gd.fit(frame, "CRIME", ["INC", "HOVAL"], weights=graph, model=model, draws=1000, seed=7)
         _check_fit(res, ref[model])
+    np.testing.assert_allclose(res.coefficients["p"], ref["slx"]["p"], rtol=1e-6)  # t-based p-values, as lm
     sdm = gd.fit(frame, "CRIME", ["INC", "HOVAL"], weights=graph, model="sdm", draws=1000, seed=7)
     _check_impacts(sdm, ref["sdm"]["impacts"])
     sar = gd.fit(frame, "CRIME", ["INC", "HOVAL"], weights=graph, model="sar", draws=0)
