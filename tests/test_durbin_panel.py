@@ -599,3 +599,15 @@ def test_bad_options_and_models(graph):
     col = frame.assign(x2=2 * frame["x1"])
     with pytest.raises(ModelError, match="collinear"):
         fit(col, graph, model="sar", effects="twoways")
+
+
+def test_impacts_order_reaches_the_panel_fit(graph):
+    from geo import durbin
+
+    frame = simulate(graph, T=3, seed=4)
+    res = durbin.fit(frame, "gdp", ["x1", "x2"], weights=graph, model="sdm", effects="twoways",
+                     id="adcode", time="year", draws=0, impacts_order=3)
+    orders = res.to_json()["impacts_by_order"]
+    assert set(orders) == {"x1", "x2"}
+    assert list(orders["x1"]) == ["0", "1", "2", "3"]  # W^0 .. W^3
+    assert orders["x1"]["0"]["indirect"] == 0.0

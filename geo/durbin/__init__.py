@@ -143,6 +143,7 @@ def fit(
         return fit_panel(
             data, y, xs, weights=weights, model=model, effects=effects, id=id, time=time,
             bias_correction=bias_correction, logdet=logdet, draws=draws, seed=seed, covariance=covariance,
+            impacts_order=impacts_order,
         )
     if effects != "none":
         raise ModelError(f"effects={effects!r} needs a panel: pass time= (the period column)")

@@ -599,6 +599,7 @@ def fit_panel(
     seed=None,
     weight_ids=None,
     covariance: str = "auto",
+    impacts_order: int = 5,
 ):
     """Fit a panel SDM, SAR or SEM with fixed effects by maximum likelihood.
 
@@ -712,6 +713,7 @@ def fit_panel(
             upper=ld.upper,
             draws=int(draws),
             seed=seed,
+            order=int(impacts_order),
         )
         tests = {}
         if model == "sdm":
