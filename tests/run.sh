@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up and run the whole test suite: the README's second command; .ci/run calls it too.
-# 1. installs the system programs the peer and browser tests need (R with spdep/spatialreg, Chromium)
+# 1. installs the system programs the peer and browser tests need (R with spdep/spatialreg, Chromium, a CJK font)
 #    from Debian's packages when they are missing (as root, or through sudo);
 # 2. creates .venv/ at the repository root and installs geo with its test extra;
 # 3. runs pytest on tests/ (extra arguments are passed to pytest).
@@ -13,6 +13,10 @@ if ! command -v Rscript >/dev/null 2>&1 || ! Rscript -e 'suppressMessages({libra
 fi
 if ! command -v chromium >/dev/null 2>&1; then
   missing+=(chromium)
+fi
+# a CJK font, so screenshots (PNG export) show Chinese names instead of empty boxes
+if ! command -v fc-list >/dev/null 2>&1 || [ -z "$(fc-list :lang=zh 2>/dev/null)" ]; then
+  missing+=(fonts-wqy-zenhei)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""

@@ -290,7 +290,7 @@ def test_lisa_rejects_bad_quadrants(col):
 def test_spillover_colours_centred_on_zero(col):
     effect = pd.Series(np.linspace(-2, 1, len(col)), index=col.index, name="indirect")
     effect.iloc[3] = 0.0
-    result = gv.spillover_map(col, effect, zones=[col.index[0]], k=3)
+    result = gv.spillover_map(col, effect, zones=[col.index[0]], k=3, scale="equal")
     leg = result.legend
     assert leg["bins"][:3] == pytest.approx([-4 / 3, -2 / 3, 0.0]) and leg["bins"][3] == 0.0
     assert leg["bins"][-1] == pytest.approx(2.0)  # symmetric: up to max |effect|
@@ -302,6 +302,22 @@ def test_spillover_colours_centred_on_zero(col):
     assert (codes[effect < 0] < 3).all() and (codes[effect > 0] > 3).all() and codes.iloc[3] == 3
     page = result.to_html()
     assert "geo-zone-unit" in page and "zone host unit (1)" in page
+
+
+def test_spillover_log_scale_classes_by_decade(col):
+    from geo.viz._classify import diverging
+
+    values = [-2.0, -0.5, -0.05, -0.001, 0.0, 1e-4, 0.0015, 0.03, 0.7, 2.0]
+    effect = pd.Series(values + [0.0] * (len(col) - len(values)), index=col.index)
+    classes = diverging(effect, k=3, scale="log")
+    # decades of max|effect| = 2: (0.2, 2], (0.02, 0.2], (0.002, 0.02]; about 0 below 0.002
+    assert list(classes.codes.iloc[: len(values)]) == [0, 0, 1, 3, 3, 3, 3, 5, 6, 6]
+    assert classes.bins == pytest.approx((-0.2, -0.02, -0.002, 0.002, 0.02, 0.2, 2.0))
+    assert classes.labels[3] == "about 0 (|value| ≤ 0.002)"
+    result = gv.spillover_map(col, effect, k=3)
+    assert result.legend["bins"] == pytest.approx(list(classes.bins))
+    with pytest.raises(OptionError, match="scale='cubic'"):
+        diverging(effect, scale="cubic")
 
 
 def test_spillover_zone_ids_must_exist(col):

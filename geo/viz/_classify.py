@@ -39,6 +39,7 @@ _SCHEME_LABEL = {
     "fisher_jenks": "natural breaks (Fisher-Jenks)",
     "user_defined": "user-defined breaks",
     "diverging": "equal widths each side, centred on zero",
+    "diverging_log": "one class per decade of the largest |value| each side, centred on zero",
 }
 NO_DATA_COLOR = "#d9d9d9"
 
@@ -173,12 +174,22 @@ def classify(values: pd.Series, *, scheme: str = "quantiles", k: int = 5, breaks
     return Classes(name, kk, bins, lower, tuple(labels), tuple(colors), codes, int(values.isna().sum()))
 
 
-def diverging(values: pd.Series, *, k: int = 3, cmap: str = "RdBu") -> Classes:
-    """Classes symmetric around zero: ``k`` equal-width classes on each side of 0 up to max |value|,
-    plus a class for exact zeros; negative values blue, positive red (RdBu reversed)."""
+def diverging(values: pd.Series, *, k: int = 3, cmap: str = "RdBu", scale: str = "equal") -> Classes:
+    """Classes symmetric around zero; negative values blue, positive red (RdBu reversed).
+
+    ``scale="equal"``: ``k`` equal-width classes on each side of 0 up to max |value|, plus a class
+    for exact zeros.  ``scale="log"``: one class per decade of max |value| on each side (the
+    largest decade first), and a middle class for |value| at or below max|value|/10**k, shown as
+    "about 0": spillover effects decay geometrically with neighbour order, so equal widths would
+    put a neighbour's effect and a far city's 1e-6 in the same class.
+    """
     if not isinstance(k, (int, np.integer)) or k < 1:
         raise OptionError(f"k={k!r} must be a positive integer (classes on each side of zero)")
+    if scale not in ("equal", "log"):
+        raise OptionError(f"scale={scale!r} is not one of 'equal', 'log'")
     k = int(k)
+    if scale == "log":
+        return _diverging_log(values, k, cmap)
     codes = pd.Series(-1, index=values.index, dtype=int)
     present = values.dropna()
     n_missing = int(values.isna().sum())
@@ -206,3 +217,32 @@ def diverging(values: pd.Series, *, k: int = 3, cmap: str = "RdBu") -> Classes:
         labels.append(f"> {fmt_number(lo)} – {fmt_number(hi)}")
         bins.append(hi)
     return Classes("diverging", 2 * k + 1, tuple(bins), -top, tuple(labels), tuple(colors), codes, n_missing)
+
+
+def _diverging_log(values: pd.Series, k: int, cmap: str) -> Classes:
+    codes = pd.Series(-1, index=values.index, dtype=int)
+    present = values.dropna()
+    n_missing = int(values.isna().sum())
+    if present.empty:
+        return Classes("diverging_log", 0, (), math.nan, (), (), codes, n_missing)
+    top = float(present.abs().max()) or 1.0
+    small = top * 10.0 ** (-k)
+    colors = list(reversed(palette(cmap, 2 * k + 1)))
+    y = present.to_numpy(float)
+    a = np.abs(y)
+    with np.errstate(divide="ignore"):
+        level = np.clip(np.floor(np.log10(top / np.where(a > 0, a, top))), 0, k - 1).astype(int)
+    idx = np.where(a <= small, k, np.where(y < 0, level, k + 1 + (k - 1 - level)))
+    codes.loc[present.index] = idx
+    labels, bins = [], []
+    for j in range(k):  # negative side, most negative first: [-top*10^-j, -top*10^-(j+1))
+        lo, hi = -top * 10.0 ** (-j), -top * 10.0 ** (-(j + 1))
+        labels.append(f"{fmt_number(lo)} – {fmt_number(hi)}")
+        bins.append(hi)
+    labels.append(f"about 0 (|value| ≤ {fmt_number(small)})")
+    bins.append(small)
+    for j in range(k):  # positive side: (top*10^-(k-j), top*10^-(k-1-j)]
+        lo, hi = top * 10.0 ** (-(k - j)), top * 10.0 ** (-(k - 1 - j))
+        labels.append(f"> {fmt_number(lo)} – {fmt_number(hi)}")
+        bins.append(hi)
+    return Classes("diverging_log", 2 * k + 1, tuple(bins), -top, tuple(labels), tuple(colors), codes, n_missing)

@@ -22,7 +22,7 @@ def classes_legend(classes, heading: str, *, extra_notes=()) -> tuple[str, dict]
     rows = []
     for i, (label, color) in enumerate(zip(classes.labels, classes.colors)):
         count = int((classes.codes == i).sum())
-        if classes.scheme == "diverging" and label == "0" and count == 0:
+        if classes.scheme in ("diverging", "diverging_log") and i == len(classes.labels) // 2 and count == 0:
             continue  # the class of exact zeros is listed only when it has units
         rows.append(("box", color, f"{label}  ({count})", {"upper": repr(classes.bins[i]), "count": count}))
     if classes.n_missing:

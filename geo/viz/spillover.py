@@ -17,6 +17,7 @@ def spillover_map(
     *,
     zones=None,
     k: int = 3,
+    scale: str = "log",
     title: str | None = None,
     label: str | None = None,
     units_label: str | None = None,
@@ -29,8 +30,10 @@ def spillover_map(
     """Map each unit's effect (direct, indirect or total) with colours centred on zero.
 
     ``effects``: a Series indexed by unit id (e.g. one column of a scenario's per-unit effects)
-    or a column name of ``units``.  ``k`` classes of equal width on each side of zero up to the
-    largest absolute effect; negative effects blue, positive red, exact zeros white.
+    or a column name of ``units``.  ``scale="log"`` (default): ``k`` classes per side, one per
+    decade of the largest absolute effect, and an "about 0" class below max|effect|/10**k, since
+    spillovers fade geometrically with distance; ``scale="equal"``: ``k`` equal-width classes on
+    each side up to the largest absolute effect.  Negative effects blue, positive red.
     ``zones``: unit ids hosting the zone(s) (drawn with a thick outline) or a zones
     GeoDataFrame (drawn as markers with name and approval date).
     """
@@ -38,7 +41,7 @@ def spillover_map(
     series, default_label = align_values(units, effects, what="effects")
     label = label or default_label
     series = numeric_values(series, label)
-    classes = diverging(series, k=k, cmap=cmap)
+    classes = diverging(series, k=k, cmap=cmap, scale=scale)
     heading = heading_for(label, units_label)
     title = title if title is not None else f"Spillover: {label}"
     names = unit_names(units, name_col)
