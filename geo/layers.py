@@ -669,7 +669,12 @@ def load_data(
     units.index.name = id_col
     table = table.rename(columns={year_col: "year"}) if year_col and year_col != "year" else table
     name = Path(src).name.lower()
-    synthetic = "synthetic" in name or any(str(c).endswith("_synthetic") for c in table.columns)
+    flag = table["synthetic"] if "synthetic" in table.columns else None
+    synthetic = (
+        "synthetic" in name
+        or any(str(c).endswith("_synthetic") for c in table.columns)
+        or (flag is not None and flag.astype(str).str.lower().isin(["true", "1"]).any())
+    )
     present = set(table[id_col])
     dropped = tuple(i for i in units.index if i not in present)
     return UnitData(

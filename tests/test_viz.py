@@ -464,3 +464,22 @@ def test_overlapping_units_fall_back_to_unit_by_unit_and_say_so():
     assert result.n_units == 2
     with pytest.raises(GeoError, match="not a valid coverage"):
         gv.web_geometry(units, simplify="coverage")
+
+
+def test_cli_maps_of_synthetic_data_say_so(tmp_path, capsys):
+    from geo.cli import main
+
+    from geo._paths import LAYERS_DIR
+
+    demo = str(LAYERS_DIR / "demo_panel_synthetic.csv")
+    out = tmp_path / "g.html"
+    assert main(["map", "choropleth", "--data", demo, "--var", "gdp_pc_synthetic", "--year", "2023", "--out", str(out)]) == 0
+    assert "gdp_pc_synthetic (SYNTHETIC data)" in out.read_text(encoding="utf-8")
+    effects = tmp_path / "effects.csv"
+    assert main(["scenario", "--data", demo, "--y", "log_gdp_pc_synthetic", "--host", "郑州", "--year", "2024",
+                 "--out", str(effects)]) == 0
+    assert pd.read_csv(effects)["synthetic"].all()
+    spill = tmp_path / "s.html"
+    assert main(["map", "spillover", "--data", str(effects), "--id", "adcode", "--var", "effect", "--out", str(spill)]) == 0
+    assert "effect (SYNTHETIC data)" in spill.read_text(encoding="utf-8")
+    capsys.readouterr()

@@ -75,6 +75,14 @@ def _load(data_path, id_col, boundaries_path, boundary_id, scope):
     return ud, ud.units
 
 
+def _title(title, var, ud):
+    """The map title, marked SYNTHETIC when the data are (file name, `_synthetic` columns or a `synthetic` flag)."""
+    if ud is None or not ud.synthetic:
+        return title
+    base = title or var or "map"
+    return base if "SYNTHETIC" in base else f"{base} (SYNTHETIC data)"
+
+
 def _column(ud, var, year):
     """``var`` for one year (or the cross-section) as a Series on unit ids."""
     cs = ud.cross_section(year, columns=[var])
@@ -108,18 +116,22 @@ def command():
 @_map_options
 def choropleth_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, year, scheme, k, title, units_label, tiles,
                    png_path, out_path, as_json):
-    """Map one variable by class (units without a value: hatched grey, "no data")."""
+    """Map one variable by class (units without a value: hatched grey, "no data").
+
+    Example: geo map choropleth --data layers/demo_panel_synthetic.csv --var gdp_pc_synthetic --year 2023
+    --scheme jenks --k 5 --png gdp.png --out gdp.html
+    """
     from geo import viz
 
     ud, units = _load(data_path, id_col, boundaries_path, boundary_id, scope)
     _check_year(ud, year)
     if ud.year_col and year is None:
-        result = viz.choropleth_years(units, ud.table, var, scheme=scheme, k=k, title=title, units_label=units_label, tiles=tiles)
+        result = viz.choropleth_years(units, ud.table, var, scheme=scheme, k=k, title=_title(title, var, ud), units_label=units_label, tiles=tiles)
     else:
         values = _column(ud, var, year)
         label = f"{var} ({year})" if year is not None else var
         result = viz.choropleth(
-            units, values.rename(label), scheme=scheme, k=k, title=title, units_label=units_label, tiles=tiles
+            units, values.rename(label), scheme=scheme, k=k, title=_title(title, var, ud), units_label=units_label, tiles=tiles
         )
     _finish(result, out_path, png_path, as_json)
 
@@ -140,7 +152,11 @@ def choropleth_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, 
 @_map_options
 def lisa_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, year, weights_spec, permutations, seed, alpha,
              correction, title, units_label, tiles, png_path, out_path, as_json):
-    """Map local Moran clusters (HH, LL, LH, HL, not significant) with the significance rule in the legend."""
+    """Map local Moran clusters (HH, LL, LH, HL, not significant) with the significance rule in the legend.
+
+    Example: geo map lisa --data layers/demo_panel_synthetic.csv --var log_gdp_pc_synthetic --year 2023
+    --out lisa.html
+    """
     from geo import viz
     from geo.errors import SchemaError
 
@@ -164,7 +180,7 @@ def lisa_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, year, 
         lisa = local_moran(cs, var, weights=weights_spec, permutations=permutations, seed=seed, adjust=correction,
                            alpha=alpha)
         label = var if year is None else f"{var} ({year})"
-    result = viz.lisa_map(units, lisa, alpha=alpha, correction=correction, title=title, label=label, tiles=tiles)
+    result = viz.lisa_map(units, lisa, alpha=alpha, correction=correction, title=_title(title, var, ud), label=label, tiles=tiles)
     _finish(result, out_path, png_path, as_json)
 
 
@@ -187,6 +203,9 @@ def spillover_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, y
 
     The effects come precomputed in --data (this command fits no model): write them with
     `geo scenario ... --out effects.csv` and map its 'effect' column.
+
+    Example: geo scenario --data layers/demo_panel_synthetic.csv --y log_gdp_pc_synthetic --host 郑州
+    --year 2024 --out effects.csv; geo map spillover --data effects.csv --id adcode --var effect --out spill.html
     """
     from geo import viz, zones
     from geo.errors import OptionError
@@ -203,7 +222,7 @@ def spillover_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, y
     elif zone_kind:
         z = zones.registry(zone_kind)
     values = _column(ud, var, year)
-    result = viz.spillover_map(units, values, zones=z, k=k, title=title, units_label=units_label, tiles=tiles)
+    result = viz.spillover_map(units, values, zones=z, k=k, title=_title(title, var, ud), units_label=units_label, tiles=tiles)
     _finish(result, out_path, png_path, as_json)
 
 
@@ -221,7 +240,10 @@ def spillover_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, y
 def radiation_cmd(data_path, id_col, boundaries_path, boundary_id, scope, zones_path, zone_kind, zone_crs, bands,
                   corridor_cities, corridor_file, assign, var, year, no_rings, k, title, units_label, tiles, png_path,
                   out_path, as_json, **target):
-    """Map zones (name, approval date), corridors, distance rings and units by band or by effect."""
+    """Map zones (name, approval date), corridors, distance rings and units by band or by effect.
+
+    Example: geo map radiation --zone-kind new-zone --bands 100,200,300 --out radiation.html
+    """
     from geo import radiation, viz
     from geo.cli.commands.radiation import load_target
     from geo.errors import OptionError
@@ -238,6 +260,6 @@ def radiation_cmd(data_path, id_col, boundaries_path, boundary_id, scope, zones_
         _check_year(ud, year)
         values = _column(ud, var, year)
     rings = None if no_rings else radiation.rings(zones_gdf, corridor=cor, bands=edges)
-    result = viz.radiation_map(units, values=values, zones=zones_gdf, corridor=cor, rings=rings, k=k, title=title,
+    result = viz.radiation_map(units, values=values, zones=zones_gdf, corridor=cor, rings=rings, k=k, title=_title(title, var, ud),
                                units_label=units_label, tiles=tiles)
     _finish(result, out_path, png_path, as_json)

@@ -96,6 +96,8 @@ def command(
             import geopandas as gpd
 
             frame = gpd.GeoDataFrame(frame, geometry=units.geometry.reindex(frame.index), crs=units.crs)
+        if ud.synthetic:  # results computed from synthetic data stay labelled as such
+            frame = frame.assign(synthetic=True)
         write_frame(frame, out_path)
     if as_json:
         emit(result, True)
