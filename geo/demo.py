@@ -190,9 +190,12 @@ def run_demo(out="maps", *, draws: int = 1000, permutations: int = 999, seed: in
                 "layers/demo_panel_synthetic.PROVENANCE.md)",
             ],
         }
+        from geo import __version__
+
+        # no wall-clock time in the gallery, so the same version and seed give the same bytes
         html = build_report(
             sections, title="geo: zones and their spillovers (demo on synthetic data)", provenance=provenance,
-            commands=commands,
+            commands=commands, generated=f"with geo {__version__}, seed {seed}",
         )
         (tmp / "report.html").write_text(html, encoding="utf-8")
         lines.append("report: report.html")

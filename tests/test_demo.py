@@ -36,3 +36,13 @@ def test_demo_output_parent_missing(tmp_path, capsys):
     rc = main(["demo", "--out", str(tmp_path / "no" / "such")])
     assert rc == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_demo_is_reproducible(tmp_path, capsys):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for out in (a, b):
+        assert main(["demo", "--out", str(out), "--draws", "50", "--permutations", "49", "--seed", "7"]) == 0
+    capsys.readouterr()
+    for f in sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file()):
+        assert (a / f).read_bytes() == (b / f).read_bytes(), f
