@@ -219,7 +219,7 @@ def from_file(path, id_col: str, *, name_col: str | None = None, repair: bool = 
         raise SchemaError(f"{path}: column {id_col!r} has {int(ids.isna().sum())} empty ids")
     ids = ids.map(_id_text)
     codes = ids.map(normalise_code)
-    if codes.notna().all():
+    if codes.notna().all() and not codes.duplicated().any():  # 12-digit township codes stay as they are
         ids = codes
     dup = ids[ids.duplicated()]
     if len(dup):

@@ -225,12 +225,48 @@ def _year_values(df: pd.DataFrame, year_col: str, source) -> pd.Series:
     return years.astype(int)
 
 
-def _read(data, source):
-    from geo._io import read_any
+def _read(data, source, id_col=None):
+    from geo._io import check_input_path, is_vector_file, read_table, read_vector
 
     if isinstance(data, pd.DataFrame):
         return data.copy(), source or "<DataFrame>"
-    return read_any(data), source or str(data)
+    if is_vector_file(check_input_path(data)):
+        return read_vector(data), source or str(data)
+    # the id column is read as text so codes such as 001 keep their leading zeros
+    return read_table(data, dtype={id_col: str} if id_col else None), source or str(data)
+
+
+def _digit_lookup(index) -> dict:
+    """Unit ids made of digits keyed by their integer value ("007" -> 7), where that value is unique."""
+    keys: dict[int, list] = {}
+    for u in index:
+        text = str(u)
+        if text.isdigit():
+            keys.setdefault(int(text), []).append(u)
+    return {k: v[0] for k, v in keys.items() if len(v) == 1}
+
+
+def _unit_of(value, known, digits):
+    """The unit id ``value`` stands for: itself, its 6-digit adcode, or the id with the same digits."""
+    from geo.boundaries import normalise_code
+
+    text = str(value)
+    code = normalise_code(text)
+    if code is not None and code in known:
+        return code
+    if text.isdigit():
+        return digits.get(int(text), text)
+    return text
+
+
+def _id_value(v):
+    """An id as text: 12.0 -> "12" (ids read as numbers), other values stripped."""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    text = str(v).strip()
+    if re.fullmatch(r"\d+\.0+", text):
+        return text.split(".")[0]
+    return text
 
 
 # --------------------------------------------------------------------------- matching
@@ -245,6 +281,7 @@ class _Matcher:
         self.embedded = embedded
         self.changes = _changes(units.index) if embedded else []
         self.by_code = {c.old_code: c for c in self.changes}
+        self.digits = _digit_lookup(units.index) if by == "id" and not embedded else {}
         aliases: dict[str, set] = {}
 
         def add(alias, code):
@@ -273,9 +310,10 @@ class _Matcher:
 
                 code = normalise_code(value)
             else:
-                code = str(value).strip()
-                if code.endswith(".0") and code[:-2].isdigit():
-                    code = code[:-2]
+                code = _id_value(value)
+                if code not in self.units.index:
+                    # 007 vs 7, or a 12-digit code whose unit the boundary file holds under its 6-digit code
+                    code = _unit_of(code, self.units.index, self.digits)
             if code is None:
                 return None, None, "not a 6-, 9- or 12-digit code"
             if code in self.units.index:
@@ -382,11 +420,15 @@ def join(
     check_choice("merged", merged, MERGED_POLICIES)
     if (id is None) == (name is None):
         raise SchemaError("match by exactly one of id (--id COL) or name (--name COL)")
-    df, src = _read(data, source)
+    df, src = _read(data, source, id if id is not None else name)
     if hasattr(df, "geometry") and "geometry" in df.columns:
         df = pd.DataFrame(df.drop(columns="geometry"))
     col = id if id is not None else name
     require_columns(df, [col, year], source=src)
+    if year is not None and year != "year" and "year" in df.columns:
+        raise SchemaError(
+            f"{src}: the year column is {year!r} but the table also has a column 'year'; rename or drop one of them"
+        )
     by = "id" if id is not None else "name"
     embedded = boundaries is None
     units = china() if embedded else boundaries
@@ -621,7 +663,8 @@ def load_data(
         else:
             from geo._io import read_table
 
-            df = read_table(data)
+            # the id column is read as text so codes such as 001 keep their leading zeros
+            df = read_table(data, dtype={id_col or "adcode": str})
     if id_col is None:
         if "adcode" in df.columns:
             id_col = "adcode"
@@ -635,7 +678,12 @@ def load_data(
     if year_col is None and "year" in df.columns:
         year_col = "year"
     require_columns(df, [id_col, year_col], source=src)
-    df[id_col] = df[id_col].map(lambda v: str(int(v)) if isinstance(v, float) and float(v).is_integer() else str(v).strip())
+    if year_col and year_col != "year" and "year" in df.columns:
+        raise SchemaError(
+            f"{src}: the period column is {year_col!r} but the table also has a column 'year'; "
+            "rename or drop one of them"
+        )
+    df[id_col] = df[id_col].map(_id_value)
     if year_col:
         df[year_col] = _year_values(df, year_col, src)
     if df.duplicated([id_col] + ([year_col] if year_col else [])).any():
@@ -656,8 +704,23 @@ def load_data(
         if boundaries is None:
             codes = table[id_col].map(normalise_code)
             if codes.notna().all():
+                keys = [id_col] + ([year_col] if year_col else [])
+                twice = table.assign(**{id_col: codes}).duplicated(keys, keep=False)
+                if twice.any():
+                    raw = table.loc[twice, id_col].tolist()
+                    raise JoinError(f"{src}: rows {raw[:4]} in column {id_col!r} are the same unit {codes[twice].iloc[0]!r}"
+                                    + (" in the same year" if year_col else ""))
                 table[id_col] = codes
         unknown = ~table[id_col].isin(units.index)
+        if unknown.any():
+            # ids written with and without leading zeros (007 vs 7) name the same unit; 9/12-digit codes name
+            # the unit of their 6-digit code when the boundary file's codes were normalised
+            digits = _digit_lookup(units.index.astype(str))
+            known = set(units.index.astype(str))
+            table[id_col] = [
+                _unit_of(v, known, digits) if bad else v for v, bad in zip(table[id_col], unknown)
+            ]
+            unknown = ~table[id_col].isin(units.index.astype(str))
         if unknown.any():
             bad = table.loc[unknown, id_col].unique()
             raise JoinError(

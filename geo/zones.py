@@ -191,7 +191,9 @@ def from_frame(df, *, crs: str = "wgs84", units=None, source="zones"):
         for i, v in enumerate(df["host_adcode"]):
             if pd.isna(v) or str(v).strip() == "":
                 continue
-            code = normalise_code(v)
+            text = str(v).strip()
+            # an id of the boundaries as written (user boundaries need not use adcodes), else a 6/9/12-digit code
+            code = text if text in units.index else normalise_code(v)
             if code is None or code not in units.index:
                 raise SchemaError(f"{source}: row {i + 1}: host_adcode {v!r} is not a unit of the boundaries")
             hosts[i] = code

@@ -386,3 +386,22 @@ def test_cli_moran_errors(china_csv, capsys, args, needle):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1 and needle in err
+
+
+def test_cli_moran_panel_with_economic_weights_on_another_column(tmp_path, china, capsys):
+    """economic:VAR on a panel uses VAR's mean per unit even when VAR is not the tested variable."""
+    from geo.cli import main
+
+    rng = np.random.default_rng(3)
+    ids = list(china.index)
+    rows = pd.DataFrame({"adcode": ids * 2, "year": [2010] * len(ids) + [2011] * len(ids),
+                         "v": rng.normal(size=2 * len(ids)), "gdp": rng.uniform(1, 2, size=2 * len(ids))})
+    path = tmp_path / "panel.csv"
+    rows.to_csv(path, index=False)
+    assert main(["moran", "--data", str(path), "--var", "v", "--weights", "economic:gdp", "--permutations", "0",
+                 "--json"]) == 0
+    js = json.loads(capsys.readouterr().out)
+    graph = gw.build("economic:gdp", china, data=rows.set_index("adcode"))
+    for year, got in zip((2010, 2011), js["years"]):
+        frame = rows[rows["year"] == year].set_index("adcode")
+        assert got["I"] == pytest.approx(ac.moran(frame, "v", weights=graph, permutations=0).I, rel=1e-12)

@@ -206,3 +206,15 @@ def test_numeric_codes_in_user_file_are_normalised(tmp_path):
     assert list(out.index) == ["370100", "370200", "370300"]
     assert np.all(out.index.map(type) == str)
     assert isinstance(out.index, pd.Index)
+
+
+def test_township_codes_that_share_a_county_stay_distinct(tmp_path):
+    """12-digit codes of several townships of one county are not cut to the same 6-digit code."""
+    gdf = _squares().assign(code=["110101001000", "110101002000", "110102001000"])
+    gdf.to_file(tmp_path / "t.gpkg")
+    out = boundaries.from_file(tmp_path / "t.gpkg", "code")
+    assert list(out.index) == ["110101001000", "110101002000", "110102001000"]
+    dup = _squares().assign(code=["110101001000", "110101001000", "110102001000"])
+    dup.to_file(tmp_path / "d.gpkg")
+    with pytest.raises(SchemaError, match="duplicate ids, e.g. '110101001000'"):
+        boundaries.from_file(tmp_path / "d.gpkg", "code")

@@ -246,3 +246,41 @@ def test_locator_bracket_gives_the_full_interval_optimum():
     b = cross.lag_ml(y, Z, W @ y, ld, ld.lower, ld.upper)
     assert a["rho"] == pytest.approx(b["rho"], abs=1e-7)  # Brent: sqrt(eps) * |rho|
     assert a["loglik"] == pytest.approx(b["loglik"], rel=1e-11)
+
+
+def test_cli_sdm_economic_weights_on_a_column_outside_the_model(tmp_path, columbus, capsys):
+    """--weights economic:VAR may name a column that is neither y nor an x (cross-section and panel)."""
+    from geo import weights as gw
+    from geo.cli import main
+
+    path = tmp_path / "columbus.gpkg"
+    columbus.reset_index(drop=True).assign(POLYID=columbus.index).set_crs("EPSG:4326").to_file(path)
+    rc = main(["sdm", "--data", str(path), "--id", "POLYID", "--y", "CRIME", "--x", "INC", "--draws", "0",
+               "--weights", "economic:HOVAL", "--json"])
+    out = capsys.readouterr()
+    assert rc == 0, out.err
+    graph = gw.build("economic:HOVAL", columbus.set_crs("EPSG:4326"), data=columbus)
+    ref = gd.fit(columbus, "CRIME", ["INC"], weights=graph, model="sdm", draws=0)
+    assert json.loads(out.out)["rho"]["estimate"] == pytest.approx(ref.rho, rel=1e-8)
+    rows = pd.concat([pd.DataFrame(columbus[["CRIME", "INC", "HOVAL"]]).assign(year=t, POLYID=columbus.index)
+                      for t in (2000, 2001, 2002)])
+    noise = np.random.default_rng(1).normal(size=(2, len(rows)))
+    rows["CRIME"] = rows["CRIME"] + noise[0]
+    rows["INC"] = rows["INC"] + noise[1]
+    table = tmp_path / "panel.csv"
+    rows.to_csv(table, index=False)
+    rc = main(["sdm", "--data", str(table), "--id", "POLYID", "--boundaries", str(path), "--boundary-id", "POLYID",
+               "--time", "year", "--y", "CRIME", "--x", "INC", "--draws", "0", "--weights", "economic:HOVAL"])
+    out = capsys.readouterr()
+    assert rc == 0, out.err
+
+
+def test_negative_impacts_order_is_one_error_line(tmp_path, columbus, capsys):
+    from geo.cli import main
+
+    path = tmp_path / "columbus.gpkg"
+    columbus.reset_index(drop=True).assign(POLYID=columbus.index).set_crs("EPSG:4326").to_file(path)
+    rc = main(["sdm", "--data", str(path), "--id", "POLYID", "--y", "CRIME", "--x", "INC", "--draws", "0",
+               "--order", "-1"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("error: ") and err.count("\n") == 1 and "--order" in err

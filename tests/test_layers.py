@@ -271,3 +271,75 @@ def test_csv_separators(tmp_path, sep):
     path.write_text(sep.join(["code", "year", "v"]) + "\n" + sep.join(["370100", "2010", "1.5"]) + "\n", encoding="utf-8")
     res = layers.join(path, id="code", year="year")
     assert list(res.frame["v"]) == [1.5]
+
+
+def _grid_units(ids):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    return gpd.GeoDataFrame(
+        {"name": list(ids)}, geometry=[box(i, 0, i + 1, 1) for i in range(len(ids))], crs="EPSG:4326",
+        index=pd.Index(list(ids), name="fips"),
+    )
+
+
+def test_ids_with_leading_zeros_keep_them_and_match_unpadded_ids(tmp_path):
+    """A CSV whose ids are 001, 002… (text in the file) matches boundary ids 001…, and ids written without the
+    zeros (1, 2…, e.g. saved from a numeric column) match them too; nothing else is matched."""
+    units = _grid_units(["001", "002", "010"])
+    padded = tmp_path / "padded.csv"
+    padded.write_text("fips,v\n001,1.5\n002,2.5\n010,3.5\n", encoding="utf-8")
+    plain = tmp_path / "plain.csv"
+    plain.write_text("fips,v\n1,1.5\n2,2.5\n10,3.5\n", encoding="utf-8")
+    for path in (padded, plain):
+        data = layers.load_data(path, id_col="fips", boundaries=units)
+        cs = data.cross_section(columns=["v"])
+        assert list(cs.index) == ["001", "002", "010"] and list(cs["v"]) == [1.5, 2.5, 3.5]
+        res = layers.join(path, id="fips", boundaries=units)
+        assert res.report.matched == 3 and list(res.frame["fips"]) == ["001", "002", "010"]
+        assert list(res.frame["v"]) == [1.5, 2.5, 3.5]
+    other = tmp_path / "other.csv"
+    other.write_text("fips,v\n0011,1\n", encoding="utf-8")
+    with pytest.raises(JoinError, match="'0011'"):
+        layers.load_data(other, id_col="fips", boundaries=units)
+
+
+def test_period_column_besides_a_year_column_is_one_clear_error(tmp_path):
+    df = pd.DataFrame({"adcode": ["370100", "370200"] * 2, "period": [1, 1, 2, 2], "year": [2010, 2010, 2011, 2011],
+                       "v": [1.0, 2, 3, 4]})
+    with pytest.raises(SchemaError, match="'period'.*'year'"):
+        layers.load_data(df, year_col="period")
+    data = layers.load_data(df.drop(columns="year"), year_col="period")
+    assert data.years == [1, 2]
+    with pytest.raises(SchemaError, match="'period'.*'year'"):
+        layers.join(df, id="adcode", year="period")
+    assert list(layers.join(df.drop(columns="year"), id="adcode", year="period").frame.columns) == ["adcode", "year", "v"]
+
+
+def test_two_code_forms_of_one_unit_are_duplicates():
+    df = pd.DataFrame({"adcode": ["110000", "156110000", "120000"], "v": [1.0, 2.0, 3.0]})
+    with pytest.raises(JoinError, match="same unit '110000'"):
+        layers.load_data(df)
+    ok = layers.load_data(pd.DataFrame({"adcode": ["156110000", "120000000000"], "v": [1.0, 2.0]}))
+    assert sorted(ok.table["adcode"]) == ["110000", "120000"]
+
+
+def test_twelve_digit_codes_match_a_boundary_file_whose_codes_were_normalised(tmp_path):
+    """A user boundary file with 12-digit county codes is indexed by 6-digit adcodes; the same 12-digit codes in
+    the data table name those units."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from geo import boundaries
+
+    path = tmp_path / "counties.gpkg"
+    gpd.GeoDataFrame({"code": ["110101000000", "110102000000"]}, geometry=[box(116, 39, 116.1, 39.1),
+                     box(116.1, 39, 116.2, 39.1)], crs="EPSG:4326").to_file(path)
+    units = boundaries.from_file(path, "code")
+    assert list(units.index) == ["110101", "110102"]
+    table = tmp_path / "t.csv"
+    table.write_text("code,v\n110102000000,2.0\n110101000000,1.0\n", encoding="utf-8")
+    cs = layers.load_data(table, id_col="code", boundaries=path, boundary_id="code").cross_section(columns=["v"])
+    assert list(cs.index) == ["110101", "110102"] and list(cs["v"]) == [1.0, 2.0]
+    res = layers.join(table, id="code", boundaries=units)
+    assert res.report.matched == 2 and list(res.frame["code"]) == ["110101", "110102"]

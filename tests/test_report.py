@@ -144,3 +144,13 @@ def test_cli_report_errors(tmp_path, capsys):
     assert rc == 2 and "bad.json: not valid JSON" in capsys.readouterr().err
     assert not (tmp_path / "r.html").exists()
     assert issubclass(InputError, Exception)
+
+
+def test_cli_report_non_utf8_page_is_one_error_line(tmp_path, capsys):
+    from geo.cli import main
+
+    (tmp_path / "map.html").write_bytes("<html>北京</html>".encode("gbk"))
+    rc = main(["report", "--results", str(tmp_path), "--out", str(tmp_path / "r.html")])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("error: ") and err.count("\n") == 1 and "map.html: not UTF-8" in err
+    assert not (tmp_path / "r.html").exists()

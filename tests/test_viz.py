@@ -474,7 +474,13 @@ def test_cli_maps_of_synthetic_data_say_so(tmp_path, capsys):
     demo = str(LAYERS_DIR / "demo_panel_synthetic.csv")
     out = tmp_path / "g.html"
     assert main(["map", "choropleth", "--data", demo, "--var", "gdp_pc_synthetic", "--year", "2023", "--out", str(out)]) == 0
-    assert "gdp_pc_synthetic (SYNTHETIC data)" in out.read_text(encoding="utf-8")
+    # the year stays in the title (as the README's tour shows) and the synthetic mark is added
+    assert "gdp_pc_synthetic (2023) (SYNTHETIC data)" in out.read_text(encoding="utf-8")
+    assert "choropleth map: gdp_pc_synthetic (2023) (SYNTHETIC data)" in capsys.readouterr().out
+    lisa = tmp_path / "l.html"
+    assert main(["map", "lisa", "--data", demo, "--var", "gdp_pc_synthetic", "--year", "2023", "--permutations", "99",
+                 "--seed", "1", "--out", str(lisa)]) == 0
+    assert "gdp_pc_synthetic (2023) (SYNTHETIC data)" in lisa.read_text(encoding="utf-8")
     effects = tmp_path / "effects.csv"
     assert main(["scenario", "--data", demo, "--y", "log_gdp_pc_synthetic", "--host", "郑州", "--year", "2024",
                  "--out", str(effects)]) == 0

@@ -95,3 +95,17 @@ def test_g60_corridor_order():
     assert list(g["member_zh"]) == ["合肥市", "芜湖市", "宣城市", "湖州市", "苏州市", "上海市松江区", "嘉兴市", "杭州市", "金华市"]
     assert list(g["order"].astype(int)) == list(range(1, 10))
     assert g.set_index("member_zh").loc["嘉兴市", "joined_year"] == "2017"
+
+
+def test_user_zone_hosts_named_by_the_ids_of_user_boundaries(tmp_path):
+    """With user boundaries whose ids are not adcodes (e.g. 001, 002), host_adcode takes those ids."""
+    units = gpd.GeoDataFrame({"name": ["a", "b"]}, geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs="EPSG:4326",
+                             index=pd.Index(["001", "002"], name="code"))
+    path = tmp_path / "z.csv"
+    path.write_text("name,approval_date,host_adcode\nZ,2015-06-01,002\n", encoding="utf-8")
+    z = zones.from_file(path, units=units)
+    assert list(z["host_adcode"]) == ["002"]
+    assert z.geometry.iloc[0].within(units.geometry.iloc[1])
+    path.write_text("name,approval_date,host_adcode\nZ,2015-06-01,003\n", encoding="utf-8")
+    with pytest.raises(SchemaError, match="host_adcode '003' is not a unit"):
+        zones.from_file(path, units=units)

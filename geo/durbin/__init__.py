@@ -128,6 +128,8 @@ def fit(
     xs = [x] if isinstance(x, str) else list(x)
     if not xs:
         raise OptionError(f"x={x!r}: give at least one regressor")
+    if isinstance(impacts_order, bool) or not isinstance(impacts_order, (int, np.integer)) or impacts_order < 0:
+        raise OptionError(f"impacts_order={impacts_order!r} (--order) must be a whole number >= 0")
     columns = [y] + xs
     for c in columns + ([time] if time is not None else []):
         if c not in data.columns:

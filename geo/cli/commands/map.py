@@ -131,7 +131,7 @@ def choropleth_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, 
         values = _column(ud, var, year)
         label = f"{var} ({year})" if year is not None else var
         result = viz.choropleth(
-            units, values.rename(label), scheme=scheme, k=k, title=_title(title, var, ud), units_label=units_label, tiles=tiles
+            units, values.rename(label), scheme=scheme, k=k, title=_title(title, label, ud), units_label=units_label, tiles=tiles
         )
     _finish(result, out_path, png_path, as_json)
 
@@ -180,7 +180,7 @@ def lisa_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, year, 
         lisa = local_moran(cs, var, weights=weights_spec, permutations=permutations, seed=seed, adjust=correction,
                            alpha=alpha)
         label = var if year is None else f"{var} ({year})"
-    result = viz.lisa_map(units, lisa, alpha=alpha, correction=correction, title=_title(title, var, ud), label=label, tiles=tiles)
+    result = viz.lisa_map(units, lisa, alpha=alpha, correction=correction, title=_title(title, label, ud), label=label, tiles=tiles)
     _finish(result, out_path, png_path, as_json)
 
 
@@ -222,7 +222,8 @@ def spillover_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, y
     elif zone_kind:
         z = zones.registry(zone_kind)
     values = _column(ud, var, year)
-    result = viz.spillover_map(units, values, zones=z, k=k, title=_title(title, var, ud), units_label=units_label, tiles=tiles)
+    label = var if year is None else f"{var} ({year})"
+    result = viz.spillover_map(units, values, zones=z, k=k, title=_title(title, label, ud), units_label=units_label, tiles=tiles)
     _finish(result, out_path, png_path, as_json)
 
 
@@ -260,6 +261,7 @@ def radiation_cmd(data_path, id_col, boundaries_path, boundary_id, scope, zones_
         _check_year(ud, year)
         values = _column(ud, var, year)
     rings = None if no_rings else radiation.rings(zones_gdf, corridor=cor, bands=edges)
-    result = viz.radiation_map(units, values=values, zones=zones_gdf, corridor=cor, rings=rings, k=k, title=_title(title, var, ud),
+    result = viz.radiation_map(units, values=values, zones=zones_gdf, corridor=cor, rings=rings, k=k,
+                               title=_title(title, var if year is None or var is None else f"{var} ({year})", ud),
                                units_label=units_label, tiles=tiles)
     _finish(result, out_path, png_path, as_json)

@@ -45,7 +45,8 @@ def command(data_path, id_col, var, year, weights_spec, transform, islands, perm
                 f"{data_path}: has years {ud.years[0]}-{ud.years[-1]}; --local needs one year (--year)"
             )
         units, panel = ud.panel([var])
-        graph = gw.build(weights_spec, units, data=panel.reset_index().set_index(ud.id_name),
+        # every column of the table, so economic:VAR may name a variable other than --var
+        graph = gw.build(weights_spec, units, data=ud.table.set_index(ud.id_name),
                          transform=transform, islands=islands)
         result = ac.moran_by_year(panel, var, weights=graph, permutations=permutations, seed=seed)
         emit(result, as_json)

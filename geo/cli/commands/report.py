@@ -70,7 +70,11 @@ def command(results_dir, out_path, title, synthetic, as_json):
             continue
         suffix = path.suffix.lower()
         if suffix == ".html":
-            sections.append((path.stem, HTMLPage(path.read_text(encoding="utf-8"), title=path.stem)))
+            try:
+                page = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputError(f"{path}: not UTF-8 text ({exc.reason}); save the page as UTF-8") from None
+            sections.append((path.stem, HTMLPage(page, title=path.stem)))
         elif suffix == ".json":
             try:
                 obj = json.loads(path.read_text(encoding="utf-8"))

@@ -87,7 +87,8 @@ def command(data_path, id_col, y, x, time_col, effects, bias_correction, model, 
     columns = [y] + xs
     if time_col is not None:
         units, panel = ud.panel(columns)
-        graph = gw.build(weights_spec, units, data=panel.reset_index().set_index(ud.id_name))
+        # every column of the table, so economic:VAR may name a variable that is not in the model
+        graph = gw.build(weights_spec, units, data=ud.table.set_index(ud.id_name))
         result = fit(
             panel.reset_index(), y, xs, weights=graph, model=model, effects=effects or "twoways",
             id=ud.id_name, time="year", bias_correction=bias_correction, logdet=logdet, draws=draws, seed=seed,
@@ -104,7 +105,7 @@ def command(data_path, id_col, y, x, time_col, effects, bias_correction, model, 
                 )
             year = years[0]
         gdf = ud.cross_section(year=year, columns=columns)
-        graph = gw.build(weights_spec, gdf, data=gdf)
+        graph = gw.build(weights_spec, gdf, data=ud.cross_section(year=year))
         result = fit(gdf, y, xs, weights=graph, model=model, draws=draws, seed=seed, logdet=logdet,
                      impacts_order=impacts_order)
     if latex_path:
