@@ -15,6 +15,7 @@ __all__ = [
     "weights_option",
     "out_option",
     "emit",
+    "left_out",
     "to_jsonable",
     "progress",
     "load_units",
@@ -116,14 +117,34 @@ def to_jsonable(obj):
     return obj
 
 
-def emit(result, as_json: bool) -> None:
-    """Print ``result.to_json()`` as JSON, or ``result.summary()`` as text, to stdout."""
+def emit(result, as_json: bool, *, extra: dict | None = None, notes=()) -> None:
+    """Print ``result.to_json()`` (plus ``extra`` keys) as JSON, or ``result.summary()`` (plus ``notes``) as text."""
     if as_json:
         payload = result.to_json() if hasattr(result, "to_json") else result
+        if extra:
+            payload = {**payload, **extra}
         click.echo(json.dumps(to_jsonable(payload), ensure_ascii=False, indent=2, allow_nan=False))
     else:
         text = result.summary() if hasattr(result, "summary") else str(result)
-        click.echo(str(text))
+        click.echo("\n".join([str(text), *notes]))
+
+
+def left_out(all_ids, used_ids) -> tuple[dict, list]:
+    """(extra JSON keys, note lines) naming the boundary units an analysis left out for lack of data.
+
+    The JSON always carries ``units_without_data`` (empty when every unit was used), so nothing is
+    dropped silently; the text note appears only when some unit was left out.
+    """
+    used = set(map(str, used_ids))
+    missing = [str(i) for i in all_ids if str(i) not in used]
+    notes = []
+    if missing:
+        shown = ", ".join(missing[:12]) + (" …" if len(missing) > 12 else "")
+        notes.append(
+            f"note: {len(missing)} units of the boundaries have no data and were left out "
+            f"(the weights were built without them): {shown}"
+        )
+    return {"units_without_data": missing}, notes
 
 
 def progress(*, disable: bool = False):

@@ -2,7 +2,7 @@
 
 import click
 
-from geo.cli.options import boundaries_options, data_options, emit, json_option, seed_option, weights_option
+from geo.cli.options import boundaries_options, data_options, emit, json_option, left_out, seed_option, weights_option
 
 
 @click.command(name="moran")
@@ -49,7 +49,8 @@ def command(data_path, id_col, var, year, weights_spec, transform, islands, perm
         graph = gw.build(weights_spec, units, data=ud.table.set_index(ud.id_name),
                          transform=transform, islands=islands)
         result = ac.moran_by_year(panel, var, weights=graph, permutations=permutations, seed=seed)
-        emit(result, as_json)
+        extra, notes = left_out(ud.units.index, units.index)
+        emit(result, as_json, extra=extra, notes=notes)
         return
     if ud.year_col is None and year is not None:
         raise OptionError(f"{data_path}: --year {year} given, but the data have no year column")
@@ -63,11 +64,12 @@ def command(data_path, id_col, var, year, weights_spec, transform, islands, perm
         raise SchemaError(f"{data_path}: no column {var!r} (columns are: {cols})")
     graph = gw.build(weights_spec, gdf, data=gdf, transform=transform, islands=islands)
     result = ac.moran(gdf, var, weights=graph, permutations=permutations, seed=seed)
+    extra, notes = left_out(ud.units.index, gdf.index)
     if not local:
-        emit(result, as_json)
+        emit(result, as_json, extra=extra, notes=notes)
         return
     lisa = ac.local_moran(gdf, var, weights=graph, permutations=permutations, seed=seed, adjust=adjust, alpha=alpha)
-    emit(_WithLocal(result, lisa, year), as_json)
+    emit(_WithLocal(result, lisa, year), as_json, extra=extra, notes=notes)
 
 
 class _WithLocal:

@@ -7,6 +7,7 @@ from geo.cli.options import (
     data_options,
     emit,
     json_option,
+    left_out,
     out_option,
     seed_option,
     weights_option,
@@ -202,4 +203,5 @@ def command(
 
             frame = gpd.GeoDataFrame(frame, geometry=units.geometry.reindex(frame.index), crs=units.crs)
         write_frame(frame, out_path)
-    emit(result, as_json)
+    extra, notes = left_out(ud.units.index, units.index)
+    emit(result, as_json, extra=extra, notes=notes)

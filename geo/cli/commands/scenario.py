@@ -8,6 +8,7 @@ from geo.cli.options import (
     data_options,
     emit,
     json_option,
+    left_out,
     out_option,
     seed_option,
     weights_option,
@@ -99,8 +100,9 @@ def command(
         if ud.synthetic:  # results computed from synthetic data stay labelled as such
             frame = frame.assign(synthetic=True)
         write_frame(frame, out_path)
+    extra, notes = left_out(ud.units.index, units.index)
     if as_json:
-        emit(result, True)
+        emit(result, True, extra=extra)
     else:
         click.echo(("NOTE: the data are SYNTHETIC (demo panel), not real statistics\n" if ud.synthetic else "")
-                   + result.summary(top))
+                   + result.summary(top) + "".join("\n" + n for n in notes))

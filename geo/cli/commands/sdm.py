@@ -2,7 +2,7 @@
 
 import click
 
-from geo.cli.options import boundaries_options, data_options, emit, json_option, seed_option, weights_option
+from geo.cli.options import boundaries_options, data_options, emit, json_option, left_out, seed_option, weights_option
 
 
 def _split(values) -> list[str]:
@@ -92,7 +92,9 @@ def command(data_path, id_col, y, x, time_col, effects, bias_correction, model, 
         result = fit(
             panel.reset_index(), y, xs, weights=graph, model=model, effects=effects or "twoways",
             id=ud.id_name, time="year", bias_correction=bias_correction, logdet=logdet, draws=draws, seed=seed,
+            impacts_order=impacts_order,
         )
+        used = units.index
     else:
         if effects not in (None, "none"):
             raise OptionError(f"--effects {effects} needs a panel: give --time COL")
@@ -108,8 +110,10 @@ def command(data_path, id_col, y, x, time_col, effects, bias_correction, model, 
         graph = gw.build(weights_spec, gdf, data=ud.cross_section(year=year))
         result = fit(gdf, y, xs, weights=graph, model=model, draws=draws, seed=seed, logdet=logdet,
                      impacts_order=impacts_order)
+        used = gdf.index
     if latex_path:
         write_text(latex_path, result.to_latex())
     if html_path:
         write_text(html_path, result.to_html())
-    emit(result, as_json)
+    extra, notes = left_out(ud.units.index, used)
+    emit(result, as_json, extra={**extra, "weights": weights_spec}, notes=notes)
