@@ -842,6 +842,20 @@ class BandDID:
     controls_table: pd.DataFrame = field(repr=False, default=None)
     dof: int | None = None
 
+    #: below this many treated units in a group, clustered standard errors are flagged as unreliable
+    FEW_TREATED = 10
+
+    @property
+    def warnings(self) -> tuple:
+        """Caveats about inference: groups with few treated units (clustered SEs over-reject there;
+        MacKinnon & Webb 2017, Conley & Taber 2011)."""
+        few = self.table[self.table["n_units"] < self.FEW_TREATED]
+        return tuple(
+            f"{r.band}: only {int(r.n_units)} treated units; clustered SEs with few treated clusters are "
+            "unreliable (MacKinnon & Webb 2017): read its p-value and interval with caution"
+            for r in few.itertuples()
+        )
+
     @property
     def effects(self) -> pd.Series:
         return self.table.set_index("band")["estimate"]
@@ -890,6 +904,7 @@ class BandDID:
             "n_units": self.n_units,
             "n_clusters": self.n_clusters,
             "always_treated_dropped": list(self.always_treated),
+            "warnings": list(self.warnings),
         }
 
     def summary(self) -> str:
@@ -911,6 +926,7 @@ class BandDID:
         neg = self.table[(self.table["band"] != "host") & (self.table["ci_upper"] < 0)]
         if len(neg):
             lines.append(f"  siphon (significantly negative) bands: {', '.join(neg['band'])}")
+        lines.extend(f"  warning: {w}" for w in self.warnings)
         return "\n".join(lines)
 
     __str__ = summary
@@ -1464,6 +1480,7 @@ class RadiationAnalysis:
             "n_units": d["n_units"],
             "n_clusters": d["n_clusters"],
             "always_treated_dropped": d["always_treated_dropped"],
+            "warnings": d["warnings"],
             "band_means": [
                 {k: (_num(v) if k not in ("band", "n_units") else v) for k, v in r.items()}
                 for r in self.band_means.to_dict("records")

@@ -513,3 +513,17 @@ def test_event_study_matches_r_lm(rscript, tmp_path, sim, asg400):
     ours_se = [tab.loc[k, "se"] for k in keys]
     np.testing.assert_allclose(ours, ref["b"], rtol=1e-8, atol=1e-12)
     np.testing.assert_allclose(ours_se, ref["se"], rtol=1e-8)
+
+
+def test_few_treated_units_are_flagged(sim, china):
+    from geo.zones import registry
+
+    one = registry(kind="new-zone").query("name == '河北雄安新区'")  # one zone, one host unit
+    asg = rad.assign_bands(china, zones=one, bands=(100, 200))
+    fit = rad.band_did(sim, "y_synthetic", asg)
+    assert fit.table.set_index("band").at["host", "n_units"] == 1
+    assert any(w.startswith("host: only 1 treated units") for w in fit.warnings)
+    assert fit.to_json()["warnings"] == list(fit.warnings)
+    assert "warning: host: only 1 treated units" in fit.summary()
+    many = rad.band_did(sim, "y_synthetic", rad.assign_bands(china, zones=registry(kind="new-zone"), bands=(100, 200)))
+    assert not [w for w in many.warnings if w.startswith("host")]
