@@ -33,6 +33,7 @@ __all__ = [
     "from_file",
     "load",
     "normalise_code",
+    "id_text",
     "classify_level",
     "to_metric",
     "centroids",
@@ -217,7 +218,7 @@ def from_file(path, id_col: str, *, name_col: str | None = None, repair: bool = 
     ids = gdf[id_col]
     if ids.isna().any():
         raise SchemaError(f"{path}: column {id_col!r} has {int(ids.isna().sum())} empty ids")
-    ids = ids.map(_id_text)
+    ids = ids.map(id_text)
     codes = ids.map(normalise_code)
     if codes.notna().all() and not codes.duplicated().any():  # 12-digit township codes stay as they are
         ids = codes
@@ -249,10 +250,19 @@ def from_file(path, id_col: str, *, name_col: str | None = None, repair: bool = 
     return out
 
 
-def _id_text(value) -> str:
-    if isinstance(value, float) and value.is_integer():
+def id_text(value):
+    """A unit id as text: ``12.0`` and ``"12.0"`` (ids read as numbers) -> ``"12"``, other values stripped.
+
+    Missing values stay missing so callers can report them.
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return value
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
         return str(int(value))
-    return str(value).strip()
+    text = str(value).strip()
+    if re.fullmatch(r"\d+\.0+", text):
+        return text.split(".")[0]
+    return text
 
 
 def load(path=None, id_col: str | None = None, *, scope: str = "prefecture-and-above", repair: bool = False):

@@ -67,17 +67,26 @@ def wgs84_to_gcj02(lon, lat):
     return lon + dlon, lat + dlat
 
 
+def _invert(forward, lon, lat, start_lon, start_lat, tol: float, max_iter: int):
+    """Solve forward(x) = (lon, lat) by the fixed-point iteration x <- x - (forward(x) - target).
+
+    The offsets of GCJ-02 and BD-09 change slowly with position, so each step
+    shrinks the error by orders of magnitude; a few steps reach ``tol`` degrees.
+    """
+    xlon, xlat = start_lon, start_lat
+    for _ in range(max_iter):
+        flon, flat = forward(xlon, xlat)
+        elon, elat = flon - lon, flat - lat
+        xlon, xlat = xlon - elon, xlat - elat
+        if np.nanmax(np.abs(np.concatenate([np.ravel(elon), np.ravel(elat)])), initial=0.0) < tol:
+            break
+    return xlon, xlat
+
+
 def gcj02_to_wgs84(lon, lat, *, tol: float = 1e-9, max_iter: int = 30):
     """Exact inverse of :func:`wgs84_to_gcj02` by fixed-point iteration."""
     glon, glat = _arrays(lon, lat)
-    wlon, wlat = glon.copy(), glat.copy()
-    for _ in range(max_iter):
-        flon, flat = wgs84_to_gcj02(wlon, wlat)
-        elon, elat = flon - glon, flat - glat
-        wlon, wlat = wlon - elon, wlat - elat
-        if np.nanmax(np.abs(np.concatenate([np.ravel(elon), np.ravel(elat)])), initial=0.0) < tol:
-            break
-    return wlon, wlat
+    return _invert(wgs84_to_gcj02, glon, glat, glon.copy(), glat.copy(), tol, max_iter)
 
 
 def gcj02_to_bd09(lon, lat):
@@ -94,14 +103,7 @@ def bd09_to_gcj02(lon, lat, *, tol: float = 1e-10, max_iter: int = 20):
     x, y = blon - 0.0065, blat - 0.006
     z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _X_PI)
     theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _X_PI)
-    glon, glat = z * np.cos(theta), z * np.sin(theta)
-    for _ in range(max_iter):
-        flon, flat = gcj02_to_bd09(glon, glat)
-        elon, elat = flon - blon, flat - blat
-        glon, glat = glon - elon, glat - elat
-        if np.nanmax(np.abs(np.concatenate([np.ravel(elon), np.ravel(elat)])), initial=0.0) < tol:
-            break
-    return glon, glat
+    return _invert(gcj02_to_bd09, blon, blat, z * np.cos(theta), z * np.sin(theta), tol, max_iter)
 
 
 def to_wgs84(lon, lat, crs: str = "wgs84"):

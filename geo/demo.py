@@ -75,11 +75,9 @@ def run_demo(out="maps", *, draws: int = 1000, permutations: int = 999, seed: in
         panel_csv = LAYERS_DIR / "demo_panel_synthetic.csv"
         joined = layers.join(panel_csv, id="adcode", year="year", source="layers/demo_panel_synthetic.csv")
         _write_json(tmp / "join_report.json", joined.to_json())
-        data = layers.load_data(joined.frame.assign(synthetic=True))
-        data = layers.UnitData(
-            units=data.units, table=data.table, id_name=data.id_name, year_col=data.year_col,
-            source="layers/demo_panel_synthetic.csv", synthetic=True,
-        )
+        frame = joined.frame.copy()  # its `synthetic` column marks the data as synthetic for load_data
+        frame.attrs["source"] = "layers/demo_panel_synthetic.csv"
+        data = layers.load_data(frame)
         lines.append(joined.summary().splitlines()[0])
 
         step("weights")
@@ -116,12 +114,9 @@ def run_demo(out="maps", *, draws: int = 1000, permutations: int = 999, seed: in
         _write_json(tmp / "radiation.json", analysis.to_json())
 
         step("scenario")
-        asg = radiation.assign_bands(units, zones=nz, bands=DEMO_BANDS)
-        fit = radiation.spatial_did(
-            panel.reset_index(), DEMO_Y, asg, units=units, weights=w, id=data.id_name, time="year",
-            controls=DEMO_X, draws=0, seed=seed,
-        )
-        scen = scenario.new_zone(fit, host=DEMO_HOST, year=DEMO_YEAR, units=units, draws=draws, seed=seed)
+        # the spatial DID fitted by the radiation analysis, applied to a hypothetical zone
+        asg = analysis.assignment
+        scen = scenario.new_zone(analysis.spatial, host=DEMO_HOST, year=DEMO_YEAR, units=units, draws=draws, seed=seed)
         _write_json(tmp / "scenario.json", scen.to_json())
         top = scen.to_frame().iloc[0]
         lines.append(f"new zone at {DEMO_HOST} from {DEMO_YEAR}: largest predicted gain {top['name']} {top['effect']:+.4f}")

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from geo._paths import LAYERS_DIR
+from geo.boundaries import id_text
 from geo.errors import JoinError, SchemaError, check_choice
 
 __all__ = [
@@ -259,16 +260,6 @@ def _unit_of(value, known, digits):
     return text
 
 
-def _id_value(v):
-    """An id as text: 12.0 -> "12" (ids read as numbers), other values stripped."""
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    text = str(v).strip()
-    if re.fullmatch(r"\d+\.0+", text):
-        return text.split(".")[0]
-    return text
-
-
 # --------------------------------------------------------------------------- matching
 
 
@@ -310,7 +301,7 @@ class _Matcher:
 
                 code = normalise_code(value)
             else:
-                code = _id_value(value)
+                code = id_text(value)
                 if code not in self.units.index:
                     # 007 vs 7, or a 12-digit code whose unit the boundary file holds under its 6-digit code
                     code = _unit_of(code, self.units.index, self.digits)
@@ -435,7 +426,7 @@ def join(
     key = units.index.name or "adcode"
 
     # keep ids as text: a numeric CSV column would have lost leading zeros only if it had any
-    df[col] = df[col].map(lambda v: v if pd.isna(v) else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip()))
+    df[col] = df[col].map(id_text)
     _check_id_types(df[col], by, col, src, embedded)
     df["_row"] = np.arange(1, len(df) + 1)
     if year is None and any(_YEAR_COL_RE.match(str(c)) for c in df.columns if c != col):
@@ -683,7 +674,7 @@ def load_data(
             f"{src}: the period column is {year_col!r} but the table also has a column 'year'; "
             "rename or drop one of them"
         )
-    df[id_col] = df[id_col].map(_id_value)
+    df[id_col] = df[id_col].map(id_text)
     if year_col:
         df[year_col] = _year_values(df, year_col, src)
     if df.duplicated([id_col] + ([year_col] if year_col else [])).any():
