@@ -19,6 +19,8 @@ from typing import Callable, Iterator
 
 import pandas as pd
 
+from geo._write import atomic_path, atomic_write, check_output_path, write_frame, write_json, write_text  # noqa: F401 (the writing side lives in geo._write)
+from geo._guards import check_regular_file
 from geo.errors import CRSError, GeometryError, InputError, SchemaError
 
 __all__ = [
@@ -48,54 +50,10 @@ def check_input_path(path) -> Path:
         raise InputError(f"{p}: no such file")
     if p.is_dir():
         raise InputError(f"{p}: is a folder, not a file")
+    check_regular_file(p)  # geo._guards: a FIFO or device would hang or stream forever
     if p.stat().st_size == 0:
         raise InputError(f"{p}: file is empty")
     return p
-
-
-def check_output_path(path) -> Path:
-    """Return ``path`` as a Path after checking its folder exists."""
-    p = Path(path)
-    if p.exists() and p.is_dir():
-        raise InputError(f"{p}: output path is a folder; give a file name")
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.exists():
-        raise InputError(f"{p}: output folder {parent} does not exist")
-    return p
-
-
-@contextlib.contextmanager
-def atomic_path(path) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; rename it onto ``path`` on success.
-
-    On any exception the temporary file is removed and ``path`` is untouched.
-    """
-    dest = check_output_path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp" + dest.suffix, dir=dest.parent or ".")
-    os.close(fd)
-    os.unlink(tmp)  # writers such as pyogrio refuse to overwrite an existing file
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.replace(tmp_path, dest)
-    finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
-
-
-def atomic_write(path, writer: Callable[[Path], None]) -> Path:
-    """Call ``writer(tmp_path)`` and move the result onto ``path`` atomically."""
-    with atomic_path(path) as tmp:
-        writer(tmp)
-    return Path(path)
-
-
-def write_text(path, text: str) -> Path:
-    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-
-
-def write_json(path, obj) -> Path:
-    return write_text(path, json.dumps(obj, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
 
 
 def _sniff_sep(p: Path) -> str:
@@ -214,39 +172,3 @@ def require_columns(df: pd.DataFrame, columns, *, source) -> None:
             present = ", ".join(map(str, df.columns[:20]))
             more = " …" if df.shape[1] > 20 else ""
             raise SchemaError(f"{source}: no column {col!r} (columns are: {present}{more})")
-
-
-def write_frame(frame, path) -> Path:
-    """Write a (Geo)DataFrame by extension: .gpkg .geojson .parquet .csv .xlsx .json."""
-    import geopandas as gpd
-
-    p = check_output_path(path)
-    suffix = p.suffix.lower()
-    is_geo = isinstance(frame, gpd.GeoDataFrame)
-
-    def writer(tmp: Path) -> None:
-        if suffix == ".csv":
-            out = pd.DataFrame(frame.drop(columns=frame.geometry.name)) if is_geo else frame
-            out.to_csv(tmp, index=True, encoding="utf-8")
-        elif suffix == ".xlsx":
-            out = pd.DataFrame(frame.drop(columns=frame.geometry.name)) if is_geo else frame
-            out.to_excel(tmp, index=True)
-        elif suffix in (".parquet", ".geoparquet"):
-            frame.to_parquet(tmp)
-        elif suffix in (".gpkg", ".geojson", ".fgb", ".shp"):
-            if not is_geo:
-                raise InputError(f"{p}: {suffix} needs geometries; write a table as .csv or .parquet")
-            driver = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".fgb": "FlatGeobuf", ".shp": "ESRI Shapefile"}[suffix]
-            extra = {"layer": re.sub(r"\W", "_", p.stem) or "layer"} if driver == "GPKG" else {}
-            frame.reset_index().to_file(tmp, driver=driver, engine="pyogrio", **extra)
-        elif suffix == ".json":
-            out = pd.DataFrame(frame.drop(columns=frame.geometry.name)) if is_geo else frame
-            tmp.write_text(out.reset_index().to_json(orient="records", force_ascii=False), encoding="utf-8")
-        else:
-            raise InputError(
-                f"{p}: unknown output format {suffix!r}; use .gpkg, .geojson, .parquet, .csv, .xlsx or .json"
-            )
-
-    if suffix == ".shp":
-        raise InputError(f"{p}: writing Shapefiles is not supported (many files); use .gpkg")
-    return atomic_write(p, writer)

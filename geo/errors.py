@@ -13,6 +13,7 @@ __all__ = [
     "JoinError",
     "ModelError",
     "OptionError",
+    "ResultError",
 ]
 
 
@@ -46,6 +47,10 @@ class ModelError(GeoError):
 
 class OptionError(GeoError, ValueError):
     """An option has a value outside the allowed choices."""
+
+
+class ResultError(GeoError):
+    """A result is not a finite number (overflow, degenerate input): it is neither printed nor written."""
 
 
 def check_choice(name: str, value, allowed) -> None:

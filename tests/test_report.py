@@ -119,7 +119,7 @@ def test_cli_report_from_results_folder(tmp_path, capsys, small_map):
     (run / "provenance.json").write_text(json.dumps({"synthetic": True, "title": "Demo run", "sources": ["demo"]}))
     (run / "commands.txt").write_text("geo map choropleth --out run/01_crime.html\ngeo moran --json > run/02_moran.json\n")
     (run / "notes.md").write_text("ignored")
-    out = run / "report.html"
+    out = tmp_path / "report.html"  # not inside --results: geo refuses an output in a folder it reads whole
     rc = main(["report", "--results", str(run), "--out", str(out), "--json"])
     assert rc == 0, capsys.readouterr().err
     info = json.loads(capsys.readouterr().out)
@@ -128,7 +128,7 @@ def test_cli_report_from_results_folder(tmp_path, capsys, small_map):
     assert "<title>Demo run</title>" in page and "Synthetic data" in page and EVIL not in page
     assert "geo moran --json &gt; run/02_moran.json" in page
     assert [t for t, _ in parse(page).tags].count("iframe") == 1
-    # running again skips the report itself
+    # running again replaces the report
     rc = main(["report", "--results", str(run), "--out", str(out), "--real", "--json"])
     assert rc == 0 and json.loads(capsys.readouterr().out)["sections"] == info["sections"]
     assert "Real data" in out.read_text(encoding="utf-8")
@@ -137,10 +137,12 @@ def test_cli_report_from_results_folder(tmp_path, capsys, small_map):
 def test_cli_report_errors(tmp_path, capsys):
     from geo.cli import main
 
-    rc = main(["report", "--results", str(tmp_path), "--out", str(tmp_path / "r.html")])
+    res = tmp_path / "res"
+    res.mkdir()
+    rc = main(["report", "--results", str(res), "--out", str(tmp_path / "r.html")])
     assert rc == 2 and "no *.html, *.json or *.csv" in capsys.readouterr().err
-    (tmp_path / "bad.json").write_text("{not json")
-    rc = main(["report", "--results", str(tmp_path), "--out", str(tmp_path / "r.html")])
+    (res / "bad.json").write_text("{not json")
+    rc = main(["report", "--results", str(res), "--out", str(tmp_path / "r.html")])
     assert rc == 2 and "bad.json: not valid JSON" in capsys.readouterr().err
     assert not (tmp_path / "r.html").exists()
     assert issubclass(InputError, Exception)
@@ -149,8 +151,10 @@ def test_cli_report_errors(tmp_path, capsys):
 def test_cli_report_non_utf8_page_is_one_error_line(tmp_path, capsys):
     from geo.cli import main
 
-    (tmp_path / "map.html").write_bytes("<html>北京</html>".encode("gbk"))
-    rc = main(["report", "--results", str(tmp_path), "--out", str(tmp_path / "r.html")])
+    res = tmp_path / "res"
+    res.mkdir()
+    (res / "map.html").write_bytes("<html>北京</html>".encode("gbk"))
+    rc = main(["report", "--results", str(res), "--out", str(tmp_path / "r.html")])
     err = capsys.readouterr().err
     assert rc == 2 and err.startswith("error: ") and err.count("\n") == 1 and "map.html: not UTF-8" in err
     assert not (tmp_path / "r.html").exists()

@@ -9,9 +9,12 @@ and exit with status 2, with no traceback.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
 import pkgutil
 import sys
+import traceback
 
 import click
 
@@ -45,7 +48,8 @@ class _LazyGroup(click.Group):
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="geo")
-def cli():
+@click.option("--debug", is_flag=True, hidden=True, help="Show the traceback of an unexpected error (or GEO_DEBUG=1).")
+def cli(debug):
     """Zones and their spillovers: boundaries, joins, weights, Moran, spatial Durbin, radiation, maps.
 
     Every command reads the embedded prefecture boundaries of China unless
@@ -55,9 +59,15 @@ def cli():
 
 
 def main(argv=None) -> int:
-    """Entry point: run the CLI, turning user errors into one line and exit status 2."""
+    """Entry point: run the CLI; anything a user can cause ends as one line ``error: …``.
+
+    User errors (GeoError) and file-system errors exit 2; an unexpected exception prints one line
+    naming it (its traceback with the hidden ``geo --debug …`` or ``GEO_DEBUG=1``) and exits 1.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = os.environ.get("GEO_DEBUG", "") not in ("", "0") or "--debug" in args[: _first_command(args)]
     try:
-        cli.main(args=argv, prog_name="geo", standalone_mode=False)
+        cli.main(args=args, prog_name="geo", standalone_mode=False)
     except GeoError as exc:
         click.echo(f"error: {exc}", err=True)
         return 2
@@ -72,7 +82,47 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         click.echo("error: interrupted", err=True)
         return 130
+    except BrokenPipeError:  # `geo … | head`: the reader left; nothing to say
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps Python's exit flush quiet
+        return 1
+    except Exception as exc:  # the last edge: one line, never a traceback unless asked for
+        if debug:
+            traceback.print_exc()
+        click.echo(f"error: {describe_error(exc)}", err=True)
+        return 2 if _user_caused(exc) else 1
     return 0
+
+
+def _first_command(args) -> int:
+    """Index of the first argument that is not a group option (``--debug`` counts only before it)."""
+    for i, a in enumerate(args):
+        if not a.startswith("-"):
+            return i
+    return len(args)
+
+
+def _user_caused(exc) -> bool:
+    return isinstance(exc, (OSError, MemoryError, UnicodeError)) or type(exc).__module__.split(".")[0] in _EDGE_LIBS
+
+
+#: libraries at the edge whose errors mean "this file cannot be read/written" (message names the file)
+_EDGE_LIBS = ("pyogrio", "rasterio", "pyarrow", "fiona", "openpyxl", "xlrd", "zipfile", "exactextract", "shapely")
+
+
+def describe_error(exc) -> str:
+    """One line for an exception that escaped every reader: the file and what went wrong."""
+    if isinstance(exc, OSError) and (exc.filename or exc.strerror):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror or exc}"
+    if isinstance(exc, MemoryError):
+        return "out of memory; use a smaller input (or --chunksize / --engine dask where offered)"
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if len(text) > 300:
+        text = text[:297] + "..."
+    if _user_caused(exc):
+        return text
+    return f"unexpected {type(exc).__name__}: {text} (a bug in geo: rerun with GEO_DEBUG=1 and report the traceback)"
 
 
 def _console_main():  # pragma: no cover - the console script

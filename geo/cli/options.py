@@ -7,6 +7,9 @@ import math
 
 import click
 
+from geo._guards import check_emitted
+from geo.cli.paths import InputPath, OutputPath, SpecOrInput
+
 __all__ = [
     "boundaries_options",
     "data_options",
@@ -41,7 +44,7 @@ def boundaries_options(f):
         "--boundaries",
         "boundaries_path",
         metavar="FILE",
-        type=click.Path(dir_okay=False),
+        type=InputPath(),
         default=None,
         help="Your own boundary file (GeoPackage, Shapefile, GeoJSON, GeoParquet) in any CRS; "
         "default: the embedded prefecture boundaries of China.",
@@ -61,7 +64,7 @@ def data_options(f):
         "--data",
         "data_path",
         metavar="FILE",
-        type=click.Path(dir_okay=False),
+        type=InputPath(),
         required=True,
         help="A joined file from `geo join` (or any table with an id column: CSV, Excel, Parquet), "
         "or a vector file with geometry.",
@@ -84,6 +87,7 @@ def weights_option(f):
         "--weights",
         "weights_spec",
         metavar="SPEC|FILE",
+        type=SpecOrInput(),
         default="queen",
         show_default=True,
         help="Spatial weights: queen, rook, knn:6, distance:150km, idw:2, idw:2:300km, "
@@ -93,7 +97,7 @@ def weights_option(f):
 
 def out_option(required: bool = True, help: str = "Output file; the format follows the extension."):
     return click.option(
-        "--out", "out_path", metavar="FILE", type=click.Path(dir_okay=True), required=required, help=help
+        "--out", "out_path", metavar="FILE", type=OutputPath(), required=required, help=help
     )
 
 
@@ -119,6 +123,7 @@ def to_jsonable(obj):
 
 def emit(result, as_json: bool, *, extra: dict | None = None, notes=()) -> None:
     """Print ``result.to_json()`` (plus ``extra`` keys) as JSON, or ``result.summary()`` (plus ``notes``) as text."""
+    check_emitted(result, as_json)  # geo._guards: no NaN/inf printed as a result
     if as_json:
         payload = result.to_json() if hasattr(result, "to_json") else result
         if extra:

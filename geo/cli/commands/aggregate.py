@@ -2,11 +2,12 @@
 
 import click
 
+from geo.cli.paths import InputPath
 from geo.cli.options import boundaries_options, emit, json_option, out_option
 
 
 @click.command(name="aggregate")
-@click.option("--points", "points_path", metavar="FILE", type=click.Path(dir_okay=False), required=True,
+@click.option("--points", "points_path", metavar="FILE", type=InputPath(), required=True,
               help="Points: CSV/Parquet with lon/lat columns, GeoParquet, or a vector file of points.")
 @click.option("--lon", metavar="COL", default=None, help="Longitude column (default: lon, lng, longitude or x).")
 @click.option("--lat", metavar="COL", default=None, help="Latitude column (default: lat, latitude or y).")
@@ -16,10 +17,10 @@ from geo.cli.options import boundaries_options, emit, json_option, out_option
               show_default=True,
               help="prefecture: the embedded units (or --boundaries); polygons: --polygons FILE; "
               "bands: distance rings around --zones/--zone-kind (edges --bands).")
-@click.option("--polygons", "polygons_path", metavar="FILE", type=click.Path(dir_okay=False), default=None,
+@click.option("--polygons", "polygons_path", metavar="FILE", type=InputPath(), default=None,
               help="Any polygons (zone buffers, bands) for --by polygons; may overlap.")
 @click.option("--polygon-id", metavar="COL", default=None, help="Id column of --polygons.")
-@click.option("--zones", "zones_path", metavar="FILE", type=click.Path(dir_okay=False), default=None,
+@click.option("--zones", "zones_path", metavar="FILE", type=InputPath(), default=None,
               help="For --by bands: your zones (table with lon/lat, or vector file).")
 @click.option("--zone-kind", type=click.Choice(["new-zone", "high-tech"]), default=None,
               help="For --by bands: the built-in zone registry (default new-zone).")

@@ -2,11 +2,12 @@
 
 import click
 
+from geo.cli.paths import OutputDir
 from geo.cli.options import emit, json_option
 
 
 @click.command(name="demo")
-@click.option("--out", "out_dir", metavar="DIR", default="maps", show_default=True,
+@click.option("--out", "out_dir", metavar="DIR", type=OutputDir(), default="maps", show_default=True,
               help="Folder for the gallery: maps (*.html), report.html and results/*.json.")
 @click.option("--draws", type=int, default=1000, show_default=True, help="Simulation draws for impact inference.")
 @click.option("--permutations", type=int, default=999, show_default=True, help="Permutations for Moran/LISA p-values.")

@@ -2,11 +2,12 @@
 
 import click
 
+from geo.cli.paths import InputPath
 from geo.cli.options import boundaries_options, emit, json_option, out_option
 
 
 @click.command(name="join")
-@click.option("--data", "data_path", metavar="FILE", required=True, help="City table: CSV, Excel or Parquet.")
+@click.option("--data", "data_path", metavar="FILE", type=InputPath(), required=True, help="City table: CSV, Excel or Parquet.")
 @click.option("--id", "id_col", metavar="COL", default=None, help="Match by codes in COL (6/9/12-digit adcodes).")
 @click.option("--name", "name_col", metavar="COL", default=None, help="Match by Chinese names in COL (济南, 济南市…).")
 @click.option("--year-col", metavar="COL", default=None, help="Year column of a long table (wide tables are reshaped).")

@@ -8,6 +8,7 @@ machine-readable output).
 import click
 
 from geo.cli.commands.radiation import zone_options
+from geo.cli.paths import InputPath, OutputPath
 from geo.cli.options import boundaries_options, emit, json_option, seed_option, weights_option
 
 
@@ -24,7 +25,7 @@ def _data_option(required: bool):
             "--data",
             "data_path",
             metavar="FILE",
-            type=click.Path(dir_okay=False),
+            type=InputPath(),
             required=required,
             help="A table with an id column (CSV, Excel, Parquet; e.g. from `geo join`), or a vector file."
             + ("" if required else " Default: the boundaries alone."),
@@ -36,10 +37,10 @@ def _data_option(required: bool):
 def _map_options(f):
     f = json_option(f)
     f = click.option(
-        "--out", "out_path", metavar="FILE.html", type=click.Path(dir_okay=False), required=True,
+        "--out", "out_path", metavar="FILE.html", type=OutputPath(), required=True,
         help="The map: one self-contained HTML file (Leaflet inlined, no network needed).",
     )(f)
-    f = click.option("--png", "png_path", metavar="FILE", type=click.Path(dir_okay=False), default=None,
+    f = click.option("--png", "png_path", metavar="FILE", type=OutputPath(), default=None,
                      help="Also save a PNG screenshot (headless Chromium).")(f)
     f = click.option("--tiles", is_flag=True, help="Add a tile basemap (OpenStreetMap; needs network to show).")(f)
     f = click.option("--units-label", metavar="TEXT", default=None, help="Units of the variable, e.g. 'yuan per person'.")(f)
@@ -191,7 +192,7 @@ def lisa_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, year, 
               help="Column of --data with each unit's effect (e.g. the 'effect' column written by `geo scenario --out`).")
 @click.option("--year", type=int, default=None, help="Year of a panel to use.")
 @click.option("--host", "hosts", metavar="ID,ID", default=None, help="Unit ids hosting the zone(s), outlined on the map.")
-@click.option("--zones", "zones_path", metavar="FILE", type=click.Path(dir_okay=False), default=None,
+@click.option("--zones", "zones_path", metavar="FILE", type=InputPath(), default=None,
               help="Zones to mark (table or vector file, as for geo zones).")
 @click.option("--zone-kind", type=click.Choice(["new-zone", "high-tech"]), default=None,
               help="Mark the built-in registry's zones.")

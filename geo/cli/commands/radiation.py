@@ -2,6 +2,7 @@
 
 import click
 
+from geo.cli.paths import InputPath
 from geo.cli.options import (
     boundaries_options,
     data_options,
@@ -26,7 +27,7 @@ def zone_options(f):
     f = click.option(
         "--corridor-file",
         metavar="FILE",
-        type=click.Path(dir_okay=False),
+        type=InputPath(),
         default=None,
         help="Corridor nodes in order: a table with lon/lat (and optional name, adcode, year) or adcode/name columns.",
     )(f)
@@ -66,7 +67,7 @@ def zone_options(f):
         "--zones",
         "zones_path",
         metavar="FILE",
-        type=click.Path(dir_okay=False),
+        type=InputPath(),
         default=None,
         help="Your zones: a table (name, approval_date, lon/lat and/or host_adcode) or a vector file.",
     )(f)

@@ -14,16 +14,17 @@ Sections follow the file names in sorted order (prefix them 01_, 02_, … to cho
 
 import click
 
+from geo.cli.paths import InputDir, OutputPath
 from geo.cli.options import emit, json_option
 
 _SPECIAL = ("provenance.json", "commands.txt")
 
 
 @click.command(name="report")
-@click.option("--results", "results_dir", metavar="DIR", type=click.Path(file_okay=False), required=True,
+@click.option("--results", "results_dir", metavar="DIR", type=InputDir(), required=True,
               help="Folder of the run's outputs: *.html maps, *.json results, *.csv tables, "
               "optional provenance.json and commands.txt.")
-@click.option("--out", "out_path", metavar="FILE.html", type=click.Path(dir_okay=False), required=True,
+@click.option("--out", "out_path", metavar="FILE.html", type=OutputPath(), required=True,
               help="The report: one self-contained HTML file.")
 @click.option("--title", default=None, help="Report title (default: provenance.json's title, else the folder name).")
 @click.option("--synthetic/--real", "synthetic", default=None,
@@ -32,7 +33,7 @@ _SPECIAL = ("provenance.json", "commands.txt")
 def command(results_dir, out_path, title, synthetic, as_json):
     """Bundle the maps and results of a run into one HTML report (opens offline).
 
-    Example: geo report --results results/ --out results/report.html
+    Example: geo report --results results/ --out report.html
     """
     import json
     from pathlib import Path

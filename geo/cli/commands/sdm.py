@@ -2,6 +2,7 @@
 
 import click
 
+from geo.cli.paths import OutputPath
 from geo.cli.options import boundaries_options, data_options, emit, json_option, left_out, seed_option, weights_option
 
 
@@ -59,8 +60,8 @@ def _split(values) -> list[str]:
 @seed_option
 @click.option("--order", "impacts_order", type=int, default=5, show_default=True,
               help="Decompose impacts by neighbour order up to W^ORDER (cross-section).")
-@click.option("--latex", "latex_path", metavar="FILE", default=None, help="Also write a LaTeX table to FILE.")
-@click.option("--html", "html_path", metavar="FILE", default=None, help="Also write an HTML table to FILE.")
+@click.option("--latex", "latex_path", metavar="FILE", type=OutputPath(), default=None, help="Also write a LaTeX table to FILE.")
+@click.option("--html", "html_path", metavar="FILE", type=OutputPath(), default=None, help="Also write an HTML table to FILE.")
 @json_option
 def command(data_path, id_col, y, x, time_col, effects, bias_correction, model, weights_spec, boundaries_path,
             boundary_id, scope, logdet, draws, seed, impacts_order, latex_path, html_path, as_json):

@@ -2,19 +2,21 @@
 
 import click
 
+from geo.cli.paths import InputPath, SpecOrInput
 from geo.cli.options import boundaries_options, emit, json_option, load_units, out_option
 
 
 @click.command(name="weights")
 @click.option(
     "--spec",
+    type=SpecOrInput(),
     required=True,
     metavar="SPEC|FILE",
     help="queen, rook, knn:6, distance:150km, idw:2, idw:2:300km, kernel:triangular:8, economic:VAR, "
     "queen:order2 (exactly 2 steps) or queen:upto2, or a .gal/.gwt/.parquet file.",
 )
 @boundaries_options
-@click.option("--data", "data_path", metavar="FILE", default=None,
+@click.option("--data", "data_path", metavar="FILE", type=InputPath(), default=None,
               help="Table (or joined file) holding the indicator of economic:VAR; several years are averaged.")
 @click.option("--id", "id_col", metavar="COL", default=None, help="Id column of --data (default adcode).")
 @click.option("--transform", type=click.Choice(["r", "b", "v", "o"]), default="r", show_default=True,

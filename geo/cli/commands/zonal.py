@@ -2,11 +2,12 @@
 
 import click
 
+from geo.cli.paths import InputPath
 from geo.cli.options import boundaries_options, emit, json_option, out_option
 
 
 @click.command(name="zonal")
-@click.option("--raster", "raster_path", metavar="FILE", type=click.Path(dir_okay=False), required=True,
+@click.option("--raster", "raster_path", metavar="FILE", type=InputPath(), required=True,
               help="Any raster rasterio reads (GeoTIFF, netCDF, …).")
 @click.option("--band", "bands", metavar="N", type=int, multiple=True,
               help="Band number (1-based); repeat for several bands (columns b2_mean, …). Default: band 1.")

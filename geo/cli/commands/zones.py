@@ -2,6 +2,7 @@
 
 import click
 
+from geo.cli.paths import InputPath
 from geo.cli.options import emit, json_option, out_option
 
 
@@ -17,6 +18,7 @@ from geo.cli.options import emit, json_option, out_option
     "--zones",
     "zones_path",
     metavar="FILE",
+    type=InputPath(),
     default=None,
     help="Your zones instead: CSV with name, approval_date and lon,lat and/or host_adcode, or a vector file.",
 )

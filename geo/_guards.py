@@ -1,0 +1,157 @@
+"""Guards at the edges: odd files before they are opened, odd geometries, results that are not numbers.
+
+Each guard raises one :class:`~geo.errors.GeoError` whose message names the file (or the result line)
+and what to do; the readers and :func:`geo.cli.options.emit` call them, so the rule lives here once.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import stat
+
+from geo.errors import CRSError, GeometryError, InputError, ResultError
+
+__all__ = ["check_regular_file", "check_geometries", "check_finite_result", "check_emitted"]
+
+_KINDS = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def check_regular_file(path) -> None:
+    """Refuse a FIFO, socket or device before anything opens it (opening a FIFO waits forever for a writer)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # missing or unreadable: the caller's own message says so
+    for test, kind in _KINDS:
+        if test(mode):
+            raise InputError(f"{path}: is {kind}, not a regular file; give a file saved on disk")
+
+
+#: shapely type ids: 0 Point, 1 LineString, 2 LinearRing, 3 Polygon, 4 MultiPoint, 5 MultiLineString,
+#: 6 MultiPolygon, 7 GeometryCollection
+_FAMILY = {0: "point", 4: "point", 1: "line", 2: "line", 5: "line", 3: "polygon", 6: "polygon", 7: "collection"}
+
+
+def check_geometries(gdf, source, *, ids=None) -> None:
+    """Refuse GeometryCollections, a mix of geometry families (points, lines, polygons) and, in a
+    geographic CRS, coordinates outside longitude -180..180 / latitude -90..90.
+
+    ``ids`` (aligned with ``gdf``) name the offending features; default: the row numbers.
+    """
+    import numpy as np
+    import shapely
+
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    names = np.asarray(list(ids) if ids is not None else [f"row {i + 1}" for i in range(len(geoms))], dtype=object)
+    types = shapely.get_type_id(geoms)
+    coll = present & (types == 7)
+    if coll.any():
+        raise GeometryError(
+            f"{source}: {int(coll.sum())} features are GeometryCollections (first: {names[coll][0]}); "
+            "keep only their polygons (e.g. in QGIS: Vector > Geometry > Collect/Explode) and save again"
+        )
+    fams = {_FAMILY[t] for t in np.unique(types[present]).tolist()}
+    if len(fams) > 1:
+        first = {f: names[present & np.isin(types, [k for k, v in _FAMILY.items() if v == f])][0] for f in fams}
+        listed = ", ".join(f"{f}s (e.g. {first[f]})" for f in sorted(fams))
+        raise GeometryError(f"{source}: mixes geometry types: {listed}; keep one kind per file")
+    crs = getattr(gdf, "crs", None)
+    if crs is not None and crs.is_geographic and present.any():
+        xmin, ymin, xmax, ymax = shapely.total_bounds(geoms[present])
+        if not (np.isfinite([xmin, ymin, xmax, ymax]).all()):
+            raise GeometryError(f"{source}: coordinates are not finite numbers")
+        if xmin < -180 or xmax > 180 or ymin < -90 or ymax > 90:
+            b = shapely.bounds(geoms[present])
+            bad = (b[:, 0] < -180) | (b[:, 2] > 180) | (b[:, 1] < -90) | (b[:, 3] > 90)
+            raise CRSError(
+                f"{source}: coordinates outside longitude -180..180 / latitude -90..90 "
+                f"(x {xmin:.6g}..{xmax:.6g}, y {ymin:.6g}..{ymax:.6g}; first: {names[present][bad][0]}) "
+                f"although the file declares the geographic CRS {crs.to_string()}; the data are probably "
+                "projected: declare their real CRS"
+            )
+
+
+_BAD_WORD = re.compile(r"(?<![\w.])[-+]?(nan|inf|infinity)(?![\w])", re.IGNORECASE)
+
+
+def _bad_scalars(obj, path="") -> list:
+    """Paths of non-finite floats in a JSON-like payload, outside lists of records (per-unit tables)."""
+    out = []
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            out += _bad_scalars(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(obj, (list, tuple)):
+        if not all(isinstance(v, dict) for v in obj):  # records: one missing value per unit is data, not garbage
+            for i, v in enumerate(obj):
+                out += _bad_scalars(v, f"{path}[{i}]")
+    else:
+        try:
+            value = float(obj) if not isinstance(obj, (str, bytes, bool)) and obj is not None else None
+        except (TypeError, ValueError):
+            value = None
+        if value is not None and not math.isfinite(value):
+            out.append(path or "result")
+    return out
+
+
+def _infinite_in_records(obj, path="") -> list:
+    out = []
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            out += _infinite_in_records(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(obj, (list, tuple)):
+        for i, v in enumerate(obj):
+            out += _infinite_in_records(v, f"{path}[{i}]")
+    elif isinstance(obj, float) and math.isinf(obj):
+        out.append(path)
+    else:
+        try:
+            import numpy as np
+
+            if isinstance(obj, np.floating) and np.isinf(obj):
+                out.append(path)
+        except ImportError:  # pragma: no cover
+            pass
+    return out
+
+
+def check_finite_result(*, payload=None, text: str | None = None) -> None:
+    """Refuse a result that would print NaN or infinity as a value.
+
+    ``payload`` (a ``to_json()`` dict): a non-finite number in a scalar entry, or an infinite one
+    anywhere (tables of records may hold NaN for a unit without data, shown as null).  ``text`` (a
+    ``summary()``): a word ``nan`` or ``inf`` where a number belongs.  Raises ResultError naming the
+    entry or the line.
+    """
+    if payload is not None:
+        bad = _bad_scalars(payload) + _infinite_in_records(payload)
+        if bad:
+            raise ResultError(
+                f"the result is not a finite number at {', '.join(dict.fromkeys(bad[:3]))}: the computation "
+                "overflowed or the data are degenerate (constant, too few units, extreme values); rescale the "
+                "variable or check the data"
+            )
+    if text is not None:
+        for line in str(text).splitlines():
+            if _BAD_WORD.search(line):
+                raise ResultError(
+                    f"the result is not a finite number ({line.strip()!r}): the computation overflowed or the "
+                    "data are degenerate (constant, too few units, extreme values); rescale the variable or "
+                    "check the data"
+                )
+
+
+def check_emitted(result, as_json: bool) -> None:
+    """The check :func:`geo.cli.options.emit` runs before printing ``result`` as JSON or as text."""
+    if as_json:
+        check_finite_result(payload=result.to_json() if hasattr(result, "to_json") else result)
+    else:
+        check_finite_result(text=result.summary() if hasattr(result, "summary") else str(result))
