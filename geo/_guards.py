@@ -6,14 +6,62 @@ and what to do; the readers and :func:`geo.cli.options.emit` call them, so the r
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
 import stat
 
-from geo.errors import CRSError, GeometryError, InputError, ResultError
+from geo.errors import CRSError, GeoError, GeometryError, InputError, ResultError
 
-__all__ = ["check_regular_file", "check_geometries", "check_finite_result", "check_emitted"]
+__all__ = [
+    "check_regular_file",
+    "check_geometries",
+    "check_finite_result",
+    "check_emitted",
+    "is_edge_error",
+    "reading",
+    "reading_each",
+]
+
+#: libraries at the edge whose exceptions mean "this file cannot be read or written"
+EDGE_LIBS = ("pyogrio", "rasterio", "pyarrow", "fiona", "openpyxl", "xlrd", "zipfile", "exactextract", "pandas")
+
+
+def is_edge_error(exc) -> bool:
+    """True for an exception a user's file can cause: I/O, decoding, or any error of a file-format library."""
+    if isinstance(exc, GeoError):
+        return False
+    if isinstance(exc, (OSError, UnicodeError, EOFError)):
+        return True
+    return type(exc).__module__.split(".")[0] in EDGE_LIBS
+
+
+def _first_line(exc) -> str:
+    text = str(exc).strip()
+    cause = exc.__cause__ or exc.__context__
+    if "previous exception" in text and cause is not None:  # rasterio: the GDAL message is the cause
+        return _first_line(cause)
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+@contextlib.contextmanager
+def reading(path, what: str = "file"):
+    """Turn an edge library's error raised while reading ``path`` into one InputError naming the file."""
+    try:
+        yield
+    except Exception as exc:
+        if not is_edge_error(exc):
+            raise
+        raise InputError(f"{path}: cannot read {what}: {_first_line(exc)}") from None
+
+
+def reading_each(iterable, path, what: str = "file"):
+    """``iterable`` (chunks read lazily from ``path``) with :func:`reading` around every step."""
+    with reading(path, what):
+        yield from iterable
 
 _KINDS = (
     (stat.S_ISFIFO, "a named pipe (FIFO)"),

@@ -209,6 +209,7 @@ def from_file(path, id_col: str, *, name_col: str | None = None, repair: bool = 
     """
     import shapely
 
+    from geo._guards import check_geometries
     from geo._io import read_vector, require_columns
 
     gdf = read_vector(path, require_crs=True)
@@ -229,6 +230,7 @@ def from_file(path, id_col: str, *, name_col: str | None = None, repair: bool = 
     if gdf.geometry.isna().any() or shapely.is_empty(geoms).any():
         bad = ids[gdf.geometry.isna().values | shapely.is_empty(geoms)].tolist()
         raise GeometryError(f"{path}: features with empty geometry: {bad[:5]}")
+    check_geometries(gdf, path, ids=ids)  # geo._guards: collections, mixed types, lon/lat out of range
     invalid = ~shapely.is_valid(geoms)
     if invalid.any():
         if not repair:

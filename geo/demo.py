@@ -9,7 +9,8 @@ hypothetical new zone (the scenario) → maps → one self-contained report.
 Each step calls the same public functions as the CLI commands listed in the
 report, so a user can rerun any of them alone.  Nothing is written unless the
 whole run succeeds: outputs go to a temporary folder next to ``out`` and
-replace the gallery files at the end.
+are published as a whole at the end (``geo._write.publish_dir``: a run killed
+while publishing leaves the complete old or the complete new gallery).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from geo.errors import InputError
+from geo._write import check_output_dir, check_writable, publish_dir
 
 __all__ = ["DemoResult", "run_demo", "DEMO_Y", "DEMO_X", "DEMO_HOST", "DEMO_YEAR"]
 
@@ -58,10 +59,9 @@ def run_demo(out="maps", *, draws: int = 1000, permutations: int = 999, seed: in
     from geo._paths import LAYERS_DIR
     from geo.report import build_report
 
-    out = Path(out)
+    out = check_output_dir(out)
     parent = out.parent if str(out.parent) else Path(".")
-    if not parent.exists():
-        raise InputError(f"{out}: output folder {parent} does not exist")
+    check_writable(parent, output=out)  # before the work, not after it
     step = progress or (lambda message: None)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
     try:
@@ -195,14 +195,14 @@ def run_demo(out="maps", *, draws: int = 1000, permutations: int = 999, seed: in
         (tmp / "report.html").write_text(html, encoding="utf-8")
         lines.append("report: report.html")
 
-        # publish: move each file into place (rename within one filesystem), results JSON under results/
-        out.mkdir(exist_ok=True)
-        (out / "results").mkdir(exist_ok=True)
+        # publish all or nothing (geo._write.publish_dir): maps at the top, results JSON under results/
         written = []
-        for f in sorted(tmp.iterdir()):
-            dest = out / f.name if f.suffix == ".html" else out / "results" / f.name
-            os.replace(f, dest)
-            written.append(str(dest.relative_to(out)))
+        with publish_dir(out) as stage:
+            (stage / "results").mkdir()
+            for f in sorted(tmp.iterdir()):
+                rel = Path(f.name) if f.suffix == ".html" else Path("results") / f.name
+                os.replace(f, stage / rel)
+                written.append(str(rel))
         return DemoResult(out=out, files=tuple(written), summary_lines=tuple(lines))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

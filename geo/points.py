@@ -59,6 +59,7 @@ from typing import Iterator, Sequence
 import numpy as np
 import pandas as pd
 
+from geo._guards import reading, reading_each
 from geo.errors import CRSError, GeometryError, InputError, SchemaError, check_choice
 
 __all__ = ["ENGINES", "PointsResult", "aggregate_points", "iter_point_chunks"]
@@ -649,7 +650,8 @@ def aggregate_points(
     units = _check_units(units)
     kind = _kind(points)
     source = "<DataFrame>" if kind in ("frame", "geoframe") else str(points)
-    columns = _columns_of(points, kind)
+    with reading(source, "points"):
+        columns = _columns_of(points, kind)
     if kind in ("geoframe", "geoparquet", "vector"):
         lon_c, lat_c = "__lon__", "__lat__"
         if lon is not None or lat is not None:
@@ -667,7 +669,7 @@ def aggregate_points(
     if engine == "local":
         parts = []
         n_assigned = n_points = n_chunks = 0
-        for chunk in iter_point_chunks(points, spec, chunksize=chunksize):
+        for chunk in reading_each(iter_point_chunks(points, spec, chunksize=chunksize), source, "points"):
             red, a, n = _partial(chunk, locator, spec)
             parts.append(red)
             n_assigned += a

@@ -51,7 +51,8 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from geo.errors import CRSError, GeometryError, InputError, OptionError
+from geo._guards import check_regular_file, reading
+from geo.errors import CRSError, GeometryError, InputError, OptionError, ResultError
 
 __all__ = ["STATS", "COVERAGE_STATS", "ALL_STATS", "ZonalResult", "zonal_stats", "parse_stats"]
 
@@ -214,11 +215,13 @@ def zonal_stats(
 
     # every pixel is read once, so GDAL's block cache (default 5% of RAM) only costs memory;
     # 64 MB keeps peak memory near the strip size (when this is GDAL's first use of its cache)
-    with rasterio.Env(GDAL_CACHEMAX=64), _open(path) as src:
+    # a truncated file ends in one error line; overflow is reported by _check_finite, not as a warning
+    with reading(path, "raster"), np.errstate(over="ignore"), rasterio.Env(GDAL_CACHEMAX=64), _open(path) as src:
         raster_crs, stated = _raster_crs(src, crs, path)
         band_list, years = _bands_and_years(src, path, bands, band_years)
         nd = _nodata(src, nodata)
         table, engines, empty = _compute(src, units, raster_crs, band_list, stats, nd, max_cells, path)
+    _check_finite(table, path)
     panel = None
     if years:
         panel = _to_panel(table, band_list, years, stats, units.index.name)
@@ -250,6 +253,7 @@ def _check_raster_path(raster) -> Path:
         raise InputError(f"{p}: no such raster file")
     if p.is_dir():
         raise InputError(f"{p}: is a folder, not a raster file")
+    check_regular_file(p)
     return p
 
 
@@ -371,6 +375,19 @@ def _nodata(src, nodata):
 
 def _colname(stat: str, band: int, first: int) -> str:
     return stat if band == first else f"b{band}_{stat}"
+
+
+def _check_finite(table: pd.DataFrame, path) -> None:
+    """Refuse infinite statistics (sums or squares of huge pixel values overflow float64): never write ``inf``."""
+    values = table.to_numpy(dtype=float, na_value=np.nan)
+    bad = np.isinf(values)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise ResultError(
+            f"{path}: {table.columns[c]} of unit {table.index[r]} (and {int(bad.sum()) - 1} more) overflows to "
+            "infinity: pixel values are too large to sum; rescale the raster, or declare a fill value such as "
+            "1e308 as nodata (--nodata)"
+        )
 
 
 # ---------------------------------------------------------------------------------------------- engines

@@ -19,6 +19,7 @@ import traceback
 import click
 
 from geo import __version__
+from geo._guards import is_edge_error
 from geo.errors import GeoError
 
 __all__ = ["cli", "main"]
@@ -103,11 +104,7 @@ def _first_command(args) -> int:
 
 
 def _user_caused(exc) -> bool:
-    return isinstance(exc, (OSError, MemoryError, UnicodeError)) or type(exc).__module__.split(".")[0] in _EDGE_LIBS
-
-
-#: libraries at the edge whose errors mean "this file cannot be read/written" (message names the file)
-_EDGE_LIBS = ("pyogrio", "rasterio", "pyarrow", "fiona", "openpyxl", "xlrd", "zipfile", "exactextract", "shapely")
+    return isinstance(exc, MemoryError) or is_edge_error(exc)
 
 
 def describe_error(exc) -> str:

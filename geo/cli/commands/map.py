@@ -49,9 +49,12 @@ def _map_options(f):
 
 
 def _finish(result, out_path, png_path, as_json):
-    result.save(out_path)
-    if png_path:
-        result.png(png_path)
+    from geo._write import atomic_paths
+
+    with atomic_paths(out_path, png_path) as (html_tmp, png_tmp):  # both written, or neither
+        result.save(html_tmp)
+        if png_path:
+            result.png(png_tmp)
 
     class _Done:
         def to_json(self):
