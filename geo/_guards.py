@@ -7,6 +7,7 @@ and what to do; the readers and :func:`geo.cli.options.emit` call them, so the r
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import os
 import re
@@ -201,5 +202,15 @@ def check_emitted(result, as_json: bool) -> None:
     """The check :func:`geo.cli.options.emit` runs before printing ``result`` as JSON or as text."""
     if as_json:
         check_finite_result(payload=result.to_json() if hasattr(result, "to_json") else result)
+        # to_json() often turns NaN into null: the result object's own numbers tell garbage from "not given"
+        if dataclasses.is_dataclass(result) and not isinstance(result, type):
+            check_finite_result(payload={
+                f.name: getattr(result, f.name) for f in dataclasses.fields(result)
+                if isinstance(getattr(result, f.name, None), (int, float)) or _is_np_number(getattr(result, f.name, None))
+            })
     else:
         check_finite_result(text=result.summary() if hasattr(result, "summary") else str(result))
+
+
+def _is_np_number(value) -> bool:
+    return type(value).__module__ == "numpy" and hasattr(value, "dtype") and getattr(value, "ndim", 1) == 0

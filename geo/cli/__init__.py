@@ -15,6 +15,7 @@ import os
 import pkgutil
 import sys
 import traceback
+import warnings
 
 import click
 
@@ -67,6 +68,17 @@ def main(argv=None) -> int:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     debug = os.environ.get("GEO_DEBUG", "") not in ("", "0") or "--debug" in args[: _first_command(args)]
+    with warnings.catch_warnings(record=not debug) as caught:
+        if not debug:
+            warnings.simplefilter("default")
+        status = _run(args, debug)
+    if status == 0:  # a run that failed says so in one line; the warnings that led there are noise
+        for text in dict.fromkeys(f"warning: {w.message}" for w in caught or ()):
+            click.echo(text, err=True)
+    return status
+
+
+def _run(args, debug) -> int:
     try:
         cli.main(args=args, prog_name="geo", standalone_mode=False)
     except GeoError as exc:
