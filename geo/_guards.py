@@ -131,45 +131,23 @@ def check_geometries(gdf, source, *, ids=None) -> None:
 _BAD_WORD = re.compile(r"(?<![\w.])[-+]?(nan|inf|infinity)(?![\w])", re.IGNORECASE)
 
 
-def _bad_scalars(obj, path="") -> list:
-    """Paths of non-finite floats in a JSON-like payload, outside lists of records (per-unit tables)."""
-    out = []
+def _non_finite(obj, path="", *, in_records=False) -> list:
+    """Paths of the garbage numbers in a JSON-like payload: any infinity, and NaN outside lists of
+    records (a per-unit table may hold NaN for a unit without data; it is shown as null)."""
     if isinstance(obj, dict):
-        for k, v in obj.items():
-            out += _bad_scalars(v, f"{path}.{k}" if path else str(k))
-    elif isinstance(obj, (list, tuple)):
-        if not all(isinstance(v, dict) for v in obj):  # records: one missing value per unit is data, not garbage
-            for i, v in enumerate(obj):
-                out += _bad_scalars(v, f"{path}[{i}]")
-    else:
-        try:
-            value = float(obj) if not isinstance(obj, (str, bytes, bool)) and obj is not None else None
-        except (TypeError, ValueError):
-            value = None
-        if value is not None and not math.isfinite(value):
-            out.append(path or "result")
-    return out
-
-
-def _infinite_in_records(obj, path="") -> list:
-    out = []
-    if isinstance(obj, dict):
-        for k, v in obj.items():
-            out += _infinite_in_records(v, f"{path}.{k}" if path else str(k))
-    elif isinstance(obj, (list, tuple)):
-        for i, v in enumerate(obj):
-            out += _infinite_in_records(v, f"{path}[{i}]")
-    elif isinstance(obj, float) and math.isinf(obj):
-        out.append(path)
-    else:
-        try:
-            import numpy as np
-
-            if isinstance(obj, np.floating) and np.isinf(obj):
-                out.append(path)
-        except ImportError:  # pragma: no cover
-            pass
-    return out
+        return [b for k, v in obj.items() for b in _non_finite(v, f"{path}.{k}" if path else str(k), in_records=in_records)]
+    if isinstance(obj, (list, tuple)):
+        records = in_records or (len(obj) > 0 and all(isinstance(v, dict) for v in obj))
+        return [b for i, v in enumerate(obj) for b in _non_finite(v, f"{path}[{i}]", in_records=records)]
+    if isinstance(obj, (str, bytes, bool)) or obj is None:
+        return []
+    try:
+        value = float(obj)
+    except (TypeError, ValueError):
+        return []
+    if math.isinf(value) or (math.isnan(value) and not in_records):
+        return [path or "result"]
+    return []
 
 
 def check_finite_result(*, payload=None, text: str | None = None) -> None:
@@ -181,7 +159,7 @@ def check_finite_result(*, payload=None, text: str | None = None) -> None:
     entry or the line.
     """
     if payload is not None:
-        bad = _bad_scalars(payload) + _infinite_in_records(payload)
+        bad = _non_finite(payload)
         if bad:
             raise ResultError(
                 f"the result is not a finite number at {', '.join(dict.fromkeys(bad[:3]))}: the computation "

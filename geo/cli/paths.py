@@ -86,35 +86,40 @@ def _register(ctx, role, param, value) -> None:
     check_paths(entries)
 
 
-class InputPath(click.Path):
+class _RolePath(click.Path):
+    """A click.Path that registers its value under ``role`` (and runs ``check`` on it first)."""
+
+    role = "input"
+    defaults = {"dir_okay": False}
+
+    def __init__(self, **kwargs):
+        super().__init__(**{**self.defaults, **kwargs})
+
+    def check(self, value) -> None:
+        """Raise InputError if ``value`` cannot play the role."""
+
+    def convert(self, value, param, ctx):
+        value = super().convert(value, param, ctx)
+        self.check(value)
+        _register(ctx, self.role, param, value)
+        return value
+
+
+class InputPath(_RolePath):
     """A file the command reads (must not be a FIFO/device; the readers report a missing file)."""
 
     name = "input file"
 
-    def __init__(self, **kwargs):
-        kwargs.setdefault("dir_okay", False)
-        super().__init__(**kwargs)
-
-    def convert(self, value, param, ctx):
-        value = super().convert(value, param, ctx)
+    def check(self, value) -> None:
         check_regular_file(value)
-        _register(ctx, "input", param, value)
-        return value
 
 
-class InputDir(click.Path):
+class InputDir(_RolePath):
     """A folder the command reads as a whole (no output of the run may lie inside it)."""
 
     name = "input folder"
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("file_okay", False)
-        super().__init__(**kwargs)
-
-    def convert(self, value, param, ctx):
-        value = super().convert(value, param, ctx)
-        _register(ctx, "input-dir", param, value)
-        return value
+    role = "input-dir"
+    defaults = {"file_okay": False}
 
 
 class SpecOrInput(click.ParamType):
@@ -130,35 +135,24 @@ class SpecOrInput(click.ParamType):
         return value
 
 
-class OutputPath(click.Path):
+class OutputPath(_RolePath):
     """A file the command writes: its folder exists and is writable, it is not a folder, it destroys no input."""
 
     name = "output file"
+    role = "output"
 
-    def __init__(self, **kwargs):
-        kwargs.setdefault("dir_okay", False)
-        super().__init__(**kwargs)
-
-    def convert(self, value, param, ctx):
-        value = super().convert(value, param, ctx)
+    def check(self, value) -> None:
         p = check_output_path(value)
         check_writable(p.parent if str(p.parent) else Path("."), output=p)
-        _register(ctx, "output", param, value)
-        return value
 
 
-class OutputDir(click.Path):
+class OutputDir(_RolePath):
     """A folder the command publishes into (created if missing; its parent must exist and be writable)."""
 
     name = "output folder"
+    role = "output-dir"
+    defaults = {"file_okay": False}
 
-    def __init__(self, **kwargs):
-        kwargs.setdefault("file_okay", False)
-        super().__init__(**kwargs)
-
-    def convert(self, value, param, ctx):
-        value = super().convert(value, param, ctx)
+    def check(self, value) -> None:
         p = check_output_dir(value)
         check_writable(p if p.exists() else (p.parent if str(p.parent) else Path(".")), output=p)
-        _register(ctx, "output-dir", param, value)
-        return value
