@@ -109,14 +109,13 @@ def parse_number(value):
     text = _nfkc(str(value))
     if text.casefold() in _MISSING:
         return None, text
-    text = text.replace(" ", "")
     m = _NUMBER.match(text)
     if m is None:
         return None, None
     number = float(m.group("num").replace(",", ""))
     if not math.isfinite(number):
         return None, None
-    unit = m.group("unit")
+    unit = m.group("unit").strip()
     if not unit:
         return number, ""
     if _UNIT.match(unit):
@@ -523,12 +522,12 @@ def read_stata(path):
             gbk |= hit
         frame.columns = cols
         for c in frame.columns:
-            if frame[c].dtype == object or isinstance(frame[c].dtype, pd.CategoricalDtype):
+            if not pd.api.types.is_numeric_dtype(frame[c]):
                 values = frame[c].astype(object)
                 fixed = [_fix_gbk(v) for v in values]
                 if any(h for _, h in fixed):
                     gbk = True
-                    frame[c] = [v for v, _ in fixed]
+                    frame[c] = pd.Series([v for v, _ in fixed], index=frame.index, dtype=object)
         labels = {_fix_gbk(k)[0]: _fix_gbk(v)[0] for k, v in labels.items()}
         if gbk:
             encoding = "gb18030"
@@ -543,7 +542,7 @@ def write_stata(frame: pd.DataFrame, path, *, labels: dict | None = None):
 
     out = frame.reset_index() if frame.index.name or isinstance(frame.index, pd.MultiIndex) else frame.copy()
     for c in out.columns:
-        if out[c].dtype == object:
+        if not pd.api.types.is_numeric_dtype(out[c]):
             out[c] = out[c].map(lambda v: "" if _blank(v) else str(v))
     too_long = [c for c in out.columns if len(str(c).encode("utf-8")) > 128]
     if too_long:

@@ -21,6 +21,7 @@ column, or a vector file) becomes a :class:`UnitData` of units and rows.
 from __future__ import annotations
 
 import re
+import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from geo._tables_in import TableIn, number_column, looks_numeric, read_tables, w
 from geo.boundaries import id_text
 from geo.crosswalk import Matcher, check_id_types, clean_id, crosswalk, digit_lookup, name_key, unit_label, unit_of
 from geo.errors import JoinError, OptionError, SchemaError, check_choice
+from geo.weights import is_file_spec
 
 __all__ = [
     "MERGED_POLICIES",
@@ -353,8 +355,9 @@ def derive(frame: pd.DataFrame, expressions, *, source="joined table"):
         except pd.errors.UndefinedVariableError as exc:
             present = ", ".join(map(str, numeric.columns[:20]))
             raise OptionError(f"--derive {text!r}: {exc} (numeric columns: {present})") from None
-        except SyntaxError as exc:
-            raise OptionError(f"--derive {text!r}: syntax error in the expression ({exc.msg})") from None
+        except (SyntaxError, tokenize.TokenError) as exc:
+            msg = exc.msg if isinstance(exc, SyntaxError) else exc.args[0]
+            raise OptionError(f"--derive {text!r}: syntax error in the expression ({msg})") from None
         except (TypeError, ValueError, KeyError, AttributeError, NotImplementedError) as exc:
             raise OptionError(f"--derive {text!r}: cannot evaluate: {exc}") from None
         if np.ndim(values) == 0:
@@ -606,6 +609,12 @@ class UnitData:
     dropped_units: tuple = field(default=())
 
     @property
+    def has_geometry(self) -> bool:
+        """False for a table read with a weights file and no boundaries (ids of any kind, no shapes)."""
+        geom = self.units.geometry
+        return bool(len(geom)) and not geom.isna().all()
+
+    @property
     def years(self) -> list[int]:
         return sorted(self.table[self.year_col].unique().tolist()) if self.year_col else []
 
@@ -671,6 +680,10 @@ class UnitData:
         return units, t.loc[full]
 
 
+def _is_weights_file(spec) -> bool:
+    return is_file_spec(str(spec))
+
+
 def load_data(
     data,
     *,
@@ -679,6 +692,7 @@ def load_data(
     boundaries=None,
     boundary_id: str | None = None,
     scope: str = "prefecture-and-above",
+    weights=None,
 ) -> UnitData:
     """Load analysis input: a joined file from ``geo join``, any table with an id column, or a vector file.
 
@@ -686,6 +700,12 @@ def load_data(
     ``boundary_id``, or by default the embedded prefectures); vector files
     carry their own geometry.  Ids must all be units of the boundaries: run
     ``geo join`` first to match names or old codes.
+
+    With ``weights`` a weights file (``.gal``/``.gwt``/``.parquet``) and no
+    ``boundaries``, the table alone is enough: its ids (of any kind: 0-based
+    numbers, FIPS codes…) are the units, which then have no geometry
+    (``UnitData.has_geometry`` is False) and take their neighbours from the
+    file (:func:`geo.weights.read` checks that the ids match).
     """
     import geopandas as gpd
 
@@ -739,6 +759,12 @@ def load_data(
         if "name" not in units.columns:
             units["name"] = units.index
         table = pd.DataFrame(df.drop(columns="geometry"))
+    elif boundaries is None and weights is not None and _is_weights_file(weights):
+        table = df
+        ids = pd.Index(pd.unique(table[id_col].astype(str)), name=id_col)
+        if table[id_col].isna().any():
+            raise SchemaError(f"{src}: column {id_col!r} has empty ids (row {int(table[id_col].isna().to_numpy().argmax()) + 2})")
+        units = gpd.GeoDataFrame({"name": ids.to_numpy()}, index=ids, geometry=[None] * len(ids), crs=None)
     else:
         units = boundaries if isinstance(boundaries, gpd.GeoDataFrame) else load(boundaries, boundary_id, scope=scope)
         table = df
