@@ -10,6 +10,7 @@ so a failed write leaves nothing behind and never truncates an existing file.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import re
@@ -29,6 +30,8 @@ __all__ = [
     "atomic_write",
     "atomic_path",
     "read_table",
+    "detect_encoding",
+    "decode_text",
     "read_vector",
     "read_any",
     "write_frame",
@@ -56,17 +59,72 @@ def check_input_path(path) -> Path:
     return p
 
 
-def _sniff_sep(p: Path) -> str:
-    if p.suffix.lower() == ".tsv":
+_CJK_LEGACY = {"gb2312", "gbk", "gb18030", "hz", "big5", "big5hkscs", "cp950", "cp932", "shift_jis", "euc_jp",
+               "euc_kr", "cp949", "iso2022_jp", "johab"}
+
+
+def detect_encoding(path, data: bytes | None = None) -> str:
+    """The text encoding of a file: UTF-8 (with or without BOM), UTF-16 (BOM), else charset-normalizer's guess.
+
+    BOMs and valid UTF-8 are decided exactly; other bytes go to charset-normalizer (a maintained
+    detector; no hand-written guess).  Chinese legacy code pages are read as GB18030, the superset of
+    GB2312 and GBK that Excel on Chinese Windows writes, when the bytes decode as GB18030: short
+    Chinese files are otherwise often taken for Big5 or Shift-JIS.
+    """
+    import codecs
+
+    raw = Path(path).read_bytes() if data is None else data
+    if raw.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        raw.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw).best()
+    enc = best.encoding.lower().replace("-", "_") if best is not None else None
+    if enc is None or enc in _CJK_LEGACY:
+        try:
+            raw.decode("gb18030")
+            return "gb18030"
+        except UnicodeDecodeError:
+            pass
+    if enc is None:
+        raise InputError(f"{path}: cannot tell the text encoding; give it with --encoding (e.g. gb18030, utf-16)")
+    return enc
+
+
+def decode_text(path, *, encoding: str | None = None) -> tuple[str, str]:
+    """(text, encoding) of a text file, the encoding detected unless given."""
+    p = Path(path)
+    raw = p.read_bytes()
+    enc = encoding or detect_encoding(p, raw)
+    try:
+        text = raw.decode(enc)
+    except LookupError:
+        raise InputError(f"{p}: unknown encoding {enc!r} (e.g. utf-8, gb18030, utf-16, latin-1)") from None
+    except UnicodeDecodeError as exc:
+        hint = "give the right one with --encoding" if encoding else "give it with --encoding"
+        raise InputError(f"{p}: not {enc} text (byte {exc.start}: {exc.reason}); {hint}") from None
+    if "\x00" in text:
+        raise InputError(f"{p}: decoded as {enc} but holds NUL characters; give the encoding with --encoding")
+    return text.lstrip("\ufeff"), enc
+
+
+def _sniff_sep(text: str, suffix: str) -> str:
+    if suffix == ".tsv":
         return "\t"
-    with open(p, encoding="utf-8-sig", errors="replace") as fh:
-        head = fh.readline()
+    head = text.split("\n", 1)[0]
     counts = {sep: head.count(sep) for sep in (",", "\t", ";")}
     best = max(counts, key=counts.get)
     return best if counts[best] > 0 else ","
 
 
-def read_table(path, *, dtype=None) -> pd.DataFrame:
+def read_table(path, *, dtype=None, encoding: str | None = None) -> pd.DataFrame:
     """Read a CSV/TSV, Excel or Parquet table into a DataFrame.
 
     Id-like columns are kept as text by the callers (see ``geo.layers``): this
@@ -76,7 +134,9 @@ def read_table(path, *, dtype=None) -> pd.DataFrame:
     suffix = p.suffix.lower()
     try:
         if suffix in (".csv", ".tsv", ".txt"):
-            df = pd.read_csv(p, sep=_sniff_sep(p), dtype=dtype, encoding="utf-8-sig")
+            text, enc = decode_text(p, encoding=encoding)
+            df = pd.read_csv(io.StringIO(text), sep=_sniff_sep(text, suffix), dtype=dtype)
+            df.attrs["encoding"] = enc
         elif suffix in (".xlsx", ".xls"):
             df = pd.read_excel(p, dtype=dtype)
         elif suffix == ".parquet":
@@ -90,7 +150,7 @@ def read_table(path, *, dtype=None) -> pd.DataFrame:
     except InputError:
         raise
     except UnicodeDecodeError as exc:
-        raise InputError(f"{p}: not UTF-8 text ({exc.reason}); save the table as UTF-8 CSV") from None
+        raise InputError(f"{p}: cannot decode the text ({exc.reason}); give the encoding with --encoding") from None
     except pd.errors.EmptyDataError:
         raise InputError(f"{p}: table has no columns") from None
     except pd.errors.ParserError as exc:

@@ -367,7 +367,7 @@ def write_frame(frame, path) -> Path:
             if not is_geo:
                 raise InputError(f"{p}: {suffix} needs geometries; write a table as .csv or .parquet")
             driver = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".fgb": "FlatGeobuf", ".shp": "ESRI Shapefile"}[suffix]
-            extra = {"layer": re.sub(r"\W", "_", p.stem) or "layer"} if driver == "GPKG" else {}
+            extra = {"layer": re.sub(r"\W", "_", p.stem) or "layer"} if driver in ("GPKG", "GeoJSON") else {}
             with _fixed_gdal_date():
                 frame.reset_index().to_file(tmp, driver=driver, engine="pyogrio", **extra)
         elif suffix == ".json":

@@ -46,7 +46,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy import stats
 
-from geo.errors import InputError, ModelError, OptionError, SchemaError, check_choice
+from geo.errors import GeoError, InputError, ModelError, OptionError, SchemaError, check_choice
 
 __all__ = [
     "ALTERNATIVES",
@@ -297,6 +297,17 @@ class Moran:
     __str__ = summary
 
 
+def _require_finite(what: str, column, y, **values) -> None:
+    """A statistic that is not finite is an error (values that overflow in squares or fourth powers), not NaN."""
+    bad = [k for k, v in values.items() if not math.isfinite(v)]
+    if bad:
+        big = float(np.max(np.abs(y))) if len(y) else float("nan")
+        raise ModelError(
+            f"{what} of {column!r} is not finite ({', '.join(bad)}): the values are too large to square "
+            f"(largest |value| {big:.3g}); rescale the column (e.g. divide by 1e6 or take logs)"
+        )
+
+
 def _moran_core(y, W, S, permutations, rng):
     n = len(y)
     S0, S1, S2, _, _ = S
@@ -304,6 +315,7 @@ def _moran_core(y, W, S, permutations, rng):
     zz = float(z @ z)
     if zz == 0:
         raise ModelError("the variable is constant: Moran's I is undefined")
+    _require_finite("Moran's I", "values", y, sum_of_squares=zz)
     I = n / S0 * float(z @ (W @ z)) / zz  # noqa: E741
     quad, _ = _simulate(z, W, permutations, rng)
     return z, zz, I, n / S0 * quad / zz
@@ -336,6 +348,7 @@ def moran(data, column=None, *, weights="queen", permutations: int = 999, seed=N
         n * ((n * n - 3 * n + 3) * S1 - n * S2 + 3 * S0 * S0) - k * ((n * n - n) * S1 - 2 * n * S2 + 6 * S0 * S0)
     ) / ((n - 1) * (n - 2) * (n - 3) * S0 * S0) - EI * EI
     z_norm = (I - EI) / math.sqrt(VI_norm)
+    _require_finite("Moran's I", column, y, I=I, z_norm=z_norm, kurtosis=k)
     z_rand = (I - EI) / math.sqrt(VI_rand) if VI_rand > 0 else math.nan
     p_sim, EI_sim, seI_sim, z_sim = _sim_summary(I, sims)
     return Moran(
@@ -416,7 +429,8 @@ def geary(data, column=None, *, weights="queen", permutations: int = 999, seed=N
     z = y - y.mean()
     zz = float(z @ z)
     if zz == 0:
-        raise ModelError("the variable is constant: Geary's C is undefined")
+        raise ModelError(f"the variable {column!r} is constant: Geary's C is undefined")
+    _require_finite("Geary's C", column, y, sum_of_squares=zz)
     rc = rs + cs
 
     def num(v):  # sum_ij w_ij (v_i - v_j)^2 for the columns of v
@@ -434,6 +448,7 @@ def geary(data, column=None, *, weights="queen", permutations: int = 999, seed=N
     sims = (n - 1) * (sq - 2.0 * quad) / (2.0 * S0 * zz)
     p_sim, EC_sim, seC_sim, z_sim = _sim_summary(C, sims)
     z_norm = (C - 1.0) / math.sqrt(VC_norm)
+    _require_finite("Geary's C", column, y, C=C, z_norm=z_norm, kurtosis=k)
     z_rand = (C - 1.0) / math.sqrt(VC_rand) if VC_rand > 0 else math.nan
     return Geary(
         variable=str(column), n=n, C=C, EC=1.0,
@@ -525,6 +540,7 @@ def general_g(data, column=None, *, weights="queen", permutations: int = 999, se
     sims = quad / den
     p_sim, EG_sim, seG_sim, z_sim = _sim_summary(G, sims)
     z = (G - EG) / math.sqrt(VG) if VG > 0 else math.nan
+    _require_finite("General G", column, y, G=G, variance=VG, moment4=m4)
     return GeneralG(
         variable=str(column), n=n, G=G, EG=EG, VG=VG, z_norm=z, p_norm=float(_p_normal(z, alternative)),
         p_sim=p_sim, EG_sim=EG_sim, seG_sim=seG_sim, z_sim=z_sim, permutations=permutations,
@@ -601,62 +617,99 @@ def moran_bv(data, x, y, *, weights="queen", permutations: int = 999, seed=None)
     )
 
 
+_MAIN = {"moran": ("I", "Moran's I"), "geary": ("C", "Geary's C"), "g": ("G", "General G")}
+STATISTICS = tuple(_MAIN)
+
+
 @dataclass(frozen=True, eq=False)
 class MoranByYear:
-    """Moran's I for each year of a panel (one :class:`Moran` per year)."""
+    """A global statistic (Moran's I by default) for each year of a panel, one result per year.
+
+    On an unbalanced panel each year uses the units with a value that year: ``left_out`` holds, per
+    year, the units of the weights' universe without one, and ``islands`` what the islands policy did
+    to the weights restricted to that year's units.  Nothing is imputed.
+    """
 
     variable: str
     years: tuple
     results: tuple
+    statistic: str = "moran"
+    left_out: tuple = ()
+    islands: tuple = ()
 
-    def __getitem__(self, year) -> Moran:
+    def __getitem__(self, year):
         return self.results[self.years.index(year)]
 
+    def _keys(self):
+        main = _MAIN[self.statistic][0]
+        if self.statistic == "moran":
+            return ("n", "I", "EI", "VI_norm", "z_norm", "p_norm", "VI_rand", "z_rand", "p_rand", "p_sim", "z_sim")
+        if self.statistic == "geary":
+            return ("n", main, "EC", "VC_norm", "z_norm", "p_norm", "VC_rand", "z_rand", "p_rand", "p_sim", "z_sim")
+        return ("n", main, "EG", "VG", "z_norm", "p_norm", "p_sim", "z_sim")
+
     def to_frame(self) -> pd.DataFrame:
-        keys = ("n", "I", "EI", "VI_norm", "z_norm", "p_norm", "VI_rand", "z_rand", "p_rand", "p_sim", "z_sim")
-        frame = pd.DataFrame([{k: getattr(r, k) for k in keys} for r in self.results],
-                             index=pd.Index(self.years, name="year"))
-        return frame
+        keys = self._keys()
+        return pd.DataFrame([{k: getattr(r, k) for k in keys} for r in self.results],
+                            index=pd.Index(self.years, name="year"))
 
     def to_json(self) -> dict:
         first = self.results[0]
+        keys = self._keys()
+        years = []
+        for t, (y, r) in enumerate(zip(self.years, self.results)):
+            entry = {"year": int(y)} | {k: v for k, v in r.to_json().items() if k in keys}
+            entry["units_left_out"] = list(self.left_out[t]) if self.left_out else []
+            entry["islands"] = dict(self.islands[t]) if self.islands else {}
+            years.append(entry)
         return {
-            "statistic": "moran_by_year",
+            "statistic": "moran_by_year" if self.statistic == "moran" else f"{self.statistic}_by_year",
             "variable": self.variable,
             "weights": first.weights,
             "transform": first.transform,
             "islands_policy": first.islands_policy,
             "permutations": first.permutations,
-            "years": [{"year": int(y)} | {k: v for k, v in r.to_json().items()
-                                          if k in ("n", "I", "EI", "VI_norm", "z_norm", "p_norm", "VI_rand",
-                                                   "z_rand", "p_rand", "p_sim", "z_sim")}
-                      for y, r in zip(self.years, self.results)],
+            "balanced": not any(self.left_out),
+            "years": years,
         }
 
     def summary(self) -> str:
         first = self.results[0]
-        lines = [f"Moran's I of {self.variable} by year (weights {first.weights}, transform {first.transform!r}, "
+        main, title = _MAIN[self.statistic]
+        lines = [f"{title} of {self.variable} by year (weights {first.weights}, transform {first.transform!r}, "
                  f"{first.permutations} permutations)",
-                 "  year        I     z_rand   p_rand    p_sim"]
-        for y, r in zip(self.years, self.results):
-            lines.append(f"  {y}  {r.I:9.5f}  {r.z_rand:8.3f}  {r.p_rand:7.4f}  {r.p_sim:7.4f}")
+                 f"  year     n  {main:>9}     z_norm   p_norm    p_sim"]
+        for t, (y, r) in enumerate(zip(self.years, self.results)):
+            extra = ""
+            if self.left_out and self.left_out[t]:
+                extra += f"  ({len(self.left_out[t])} units without data left out)"
+            isl = self.islands[t] if self.islands else {}
+            if isl.get("islands"):
+                extra += f"  (islands: {len(isl['islands'])}, policy {isl['policy']})"
+            lines.append(f"  {y}  {r.n:4d}  {getattr(r, main):9.5f}  {r.z_norm:9.3f}  {r.p_norm:7.4f}  "
+                         f"{r.p_sim:7.4f}{extra}")
         return "\n".join(lines)
 
     __str__ = summary
 
 
 def moran_by_year(panel, column, *, weights, year="year", units=None, permutations: int = 999, seed=None,
-                  alternative: str = "two-sided") -> MoranByYear:
-    """Moran's I of ``column`` for every year of a long panel, with the same weights.
+                  alternative: str = "two-sided", statistic: str = "moran", transform: str = "r",
+                  islands: str | None = None, data=None) -> MoranByYear:
+    """A global statistic (``statistic``: moran, geary or g) of ``column`` for every year of a long panel.
 
     ``panel``: a DataFrame indexed by unit id with a ``year`` column, or indexed
-    by (id, year).  ``weights``: a Graph, or a spec string built on ``units`` (a
-    GeoDataFrame indexed by id).  Every year must have a value for every unit of
-    the weights.  Year t uses the seed ``SeedSequence(seed).spawn(...)[t]``, so
-    results do not depend on which other years are present only through order.
+    by (id, year).  ``weights``: a Graph (then every year must have a value for
+    every unit of the graph), or a spec string with ``units`` (a GeoDataFrame
+    indexed by id): then each year uses the units with a value that year,
+    the weights are built on them (``transform``, ``islands`` policy applied
+    per year and reported), and units without a value are listed, never
+    imputed.  Year t uses the seed ``SeedSequence(seed).spawn(...)[t]``.
     """
     from geo import weights as gw
 
+    check_choice("statistic", statistic, STATISTICS)
+    func = {"moran": moran, "geary": geary, "g": general_g}[statistic]
     if isinstance(panel.index, pd.MultiIndex):
         frame = panel.reset_index(level=list(range(1, panel.index.nlevels)))
         if year not in frame.columns:
@@ -667,24 +720,43 @@ def moran_by_year(panel, column, *, weights, year="year", units=None, permutatio
             raise SchemaError(f"panel has no {year!r} column; name it with year=")
     if column not in frame.columns:
         raise SchemaError(f"panel has no column {column!r}")
-    if not hasattr(weights, "sparse"):
-        if units is None:
-            raise InputError("a weights spec needs units= (a GeoDataFrame indexed by unit id) to build on")
-        weights = gw.build(weights, units)
+    per_year = not hasattr(weights, "sparse")
+    if per_year and units is None:
+        raise InputError("a weights spec needs units= (a GeoDataFrame indexed by unit id) to build on")
     years = sorted(pd.unique(frame[year]).tolist())
     if not years:
         raise SchemaError("panel has no rows")
     children = np.random.SeedSequence(seed).spawn(len(years)) if not isinstance(seed, np.random.Generator) else None
-    results = []
+    results, left_out, island_info = [], [], []
+    universe = [str(i) for i in (units.index if per_year else weights.unique_ids)]
     for t, yr in enumerate(years):
         cross = frame.loc[frame[year] == yr, [column]]
+        values = pd.to_numeric(cross[column], errors="coerce")
+        cross = cross[values.notna().to_numpy()]
+        cross.index = cross.index.astype(str)
         rng = seed if children is None else np.random.default_rng(children[t])
+        graph = weights
+        if per_year:
+            have = [i for i in universe if i in set(cross.index)]
+            if len(have) < 4:
+                raise SchemaError(f"year {yr}: only {len(have)} units have a value of {column!r}; "
+                                  "a statistic needs at least 4")
+            kwargs = {"transform": transform} | ({"islands": islands} if islands is not None else {})
+            try:
+                graph = gw.build(weights, units.loc[have], data=data, **kwargs)
+            except GeoError as exc:
+                raise type(exc)(f"year {yr}: {exc}") from None
+            meta = gw.info(graph)
+            island_info.append({"policy": meta.islands_policy, "islands": list(meta.islands),
+                                "linked": [list(x) for x in meta.linked], "dropped": list(meta.dropped)})
+            left_out.append(tuple(i for i in universe if i not in set(have)))
         try:
-            r = moran(cross, column, weights=weights, permutations=permutations, seed=rng, alternative=alternative)
-        except SchemaError as exc:
-            raise SchemaError(f"year {yr}: {exc}") from None
+            r = func(cross, column, weights=graph, permutations=permutations, seed=rng, alternative=alternative)
+        except (SchemaError, ModelError, InputError) as exc:
+            raise type(exc)(f"year {yr}: {exc}") from None
         results.append(r)
-    return MoranByYear(variable=str(column), years=tuple(int(y) for y in years), results=tuple(results))
+    return MoranByYear(variable=str(column), years=tuple(int(y) for y in years), results=tuple(results),
+                       statistic=statistic, left_out=tuple(left_out), islands=tuple(island_info))
 
 
 # --------------------------------------------------------------------------- local statistics

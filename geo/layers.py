@@ -1,15 +1,18 @@
-"""Indicator layers: read city tables, match them to boundary units, and load joined data.
+"""Indicator layers: read city tables as users have them, match them to boundary units, load joined data.
 
-``join`` brings a user's table (long or wide; CSV, Excel or Parquet) onto the
-boundaries by code (6-digit adcode, 9-digit ``156…`` or 12-digit statistical
-code) or by Chinese name (with or without 市/地区/自治州/盟 and ethnic
-suffixes, pinyin, and the old names of the crosswalk).  Prefecture-level
-changes since 2000 (``layers/prefecture_crosswalk.csv``) are applied so a
+``join`` brings one or several tables (CSV in any encoding, every sheet of a
+workbook, Stata, Parquet; long or wide; yearbook number formats, see
+:mod:`geo._tables_in`) onto the boundaries by code or by Chinese name
+(:mod:`geo.crosswalk`).  Prefecture-level changes since 2000 are applied so a
 2000-2023 panel lands on one boundary vintage: renamed and recoded units are
-recoded; units merged into another (莱芜 → 济南, 2019) follow the explicit
-``merged`` policy; units split among several (巢湖, 2011) cannot be assigned and
-are reported.  Every join returns a :class:`MatchReport`; nothing is dropped
-without being listed there.
+recoded, and rows of the old and the new name of one unit (襄樊 and 襄阳) are
+combined into one unit-year as long as they do not both hold a value; units
+merged into another (莱芜 → 济南, 2019) follow the explicit ``merged`` policy;
+units split among several (巢湖, 2011) are reported with their successors.
+The variables of every table are merged into one panel on (unit, year), and
+``derive`` computes new columns after the join.  Every join returns a
+:class:`MatchReport`; nothing is dropped or made missing without being
+counted there.
 
 ``load_data`` is what the analyses use: a joined file (or any table with an id
 column, or a vector file) becomes a :class:`UnitData` of units and rows.
@@ -17,97 +20,35 @@ column, or a vector file) becomes a :class:`UnitData` of units and rows.
 
 from __future__ import annotations
 
-import difflib
 import re
+import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from geo._paths import LAYERS_DIR
+from geo._tables_in import TableIn, number_column, looks_numeric, read_tables, wide_plan
 from geo.boundaries import id_text
-from geo.errors import JoinError, SchemaError, check_choice
+from geo.crosswalk import Matcher, check_id_types, clean_id, crosswalk, digit_lookup, name_key, unit_label, unit_of
+from geo.errors import JoinError, OptionError, SchemaError, check_choice
+from geo.weights import is_file_spec
 
 __all__ = [
     "MERGED_POLICIES",
+    "SHAPES",
     "MatchReport",
     "JoinResult",
     "UnitData",
     "join",
+    "derive",
     "load_data",
-    "to_long",
     "crosswalk",
     "name_key",
 ]
 
 MERGED_POLICIES = ("aggregate", "drop", "keep")
-
-_ETHNIC = (
-    "蒙古 回 藏 维吾尔 苗 彝 壮 布依 朝鲜 满 侗 瑶 白 土家 哈尼 哈萨克 傣 黎 傈僳 佤 畲 拉祜 水 东乡 纳西 景颇 "
-    "柯尔克孜 土 达斡尔 仫佬 羌 布朗 撒拉 毛南 仡佬 锡伯 阿昌 普米 塔吉克 怒 乌孜别克 俄罗斯 鄂温克 德昂 保安 裕固 "
-    "京 塔塔尔 独龙 鄂伦春 赫哲 门巴 珞巴 基诺"
-).split()
-_ETHNIC_RE = re.compile("(?:" + "|".join(sorted(_ETHNIC, key=len, reverse=True)) + ")族?$")
-_SUFFIXES = ("特别行政区", "自治州", "地区", "市", "盟", "省")
-_YEAR_COL_RE = re.compile(r"^(?P<var>.*?)[_\-\s]?(?P<year>(?:19|20)\d{2})$")
-
-
-def name_key(name) -> str:
-    """The comparable core of a Chinese unit name: 延边朝鲜族自治州 → 延边, 济南市 → 济南."""
-    text = re.sub(r"\s+", "", str(name))
-    for suffix in _SUFFIXES:
-        if text.endswith(suffix) and len(text) > len(suffix):
-            text = text[: -len(suffix)]
-            if suffix == "自治州":
-                while True:
-                    stripped = _ETHNIC_RE.sub("", text)
-                    if stripped == text or not stripped:
-                        break
-                    text = stripped
-            break
-    return text
-
-
-# --------------------------------------------------------------------------- crosswalk
-
-
-@dataclass(frozen=True)
-class _Change:
-    old_code: str | None
-    old_name: str
-    successors: tuple[str, ...]
-    kind: str  # "recode" | "merge" | "split"
-    year: int
-    note: str
-
-
-def crosswalk() -> pd.DataFrame:
-    """The prefecture-level changes since 2000 (``layers/prefecture_crosswalk.csv``)."""
-    return pd.read_csv(LAYERS_DIR / "prefecture_crosswalk.csv", dtype=str)
-
-
-def _changes(units_index) -> list[_Change]:
-    out = []
-    for _, r in crosswalk().iterrows():
-        old = str(r["old_adcode"]) if pd.notna(r["old_adcode"]) else ""
-        if not re.fullmatch(r"\d{6}", old):
-            continue  # new units and group rows carry no single old code
-        succ = tuple(s for s in str(r["successor_adcode_2024"]).split(";") if re.fullmatch(r"\d{6}", s))
-        if not succ or not all(s in units_index for s in succ):
-            continue
-        note = str(r["breaks_panel_join"])
-        if len(succ) > 1:
-            kind = "split"
-        elif "aggregate" in note or (r["change_type"] == "划转"):
-            kind = "merge"
-        elif old == succ[0]:
-            kind = "rename"
-        else:
-            kind = "recode"
-        name = re.sub(r"\s*\(.*\)$", "", str(r["old_name"]))
-        out.append(_Change(old, name, succ, kind, int(r["code_table_year"]), note))
-    return out
+SHAPES = ("auto", "wide", "long")
 
 
 # --------------------------------------------------------------------------- reports
@@ -115,18 +56,28 @@ def _changes(units_index) -> list[_Change]:
 
 @dataclass(frozen=True)
 class MatchReport:
-    """What a join matched, recoded, merged, left unmatched, and which units got no data."""
+    """What a join read, matched, recoded, merged, made missing, left unmatched, and which units got no data."""
 
     source: str
     rows: int
     matched: int
-    unmatched: tuple = ()  # ({row, value, candidates, reason})
-    duplicates: tuple = ()  # ({id, year, rows})
+    unmatched: tuple = ()  # ({source, row, value, candidates, reason})
+    duplicates: tuple = ()  # kept for the JSON schema: true duplicates are errors
     units_without_data: tuple = ()
     recoded: tuple = ()  # ({value, adcode, kind, rows})
     merged: tuple = ()  # ({value, into, rows, policy})
     by: str = "id"
     merged_policy: str = "drop"
+    tables: tuple = ()  # ({source, encoding, header_row, skipped_rows, labels, units, missing})
+    notes: tuple = ()
+    combined: tuple = ()  # ({unit, names, rows}): old and new names of one unit read as one
+    partial: tuple = ()  # ({unit, year, variable, missing_part}): merged unit-years left missing
+    derived: tuple = ()  # ({name, expr, missing_inputs, non_finite})
+    unit_names: dict = field(default_factory=dict)
+
+    def _name(self, code) -> str:
+        name = self.unit_names.get(code)
+        return f"{code} {name}" if name and name != code else str(code)
 
     def to_json(self) -> dict:
         return {
@@ -140,16 +91,40 @@ class MatchReport:
             "merged": [dict(m) for m in self.merged],
             "by": self.by,
             "merged_policy": self.merged_policy,
+            "tables": [dict(t) for t in self.tables],
+            "notes": list(self.notes),
+            "combined": [dict(c) for c in self.combined],
+            "partial_merges": [dict(p) for p in self.partial],
+            "derived": [dict(d) for d in self.derived],
         }
 
     def summary(self) -> str:
-        lines = [
-            f"join of {self.source} by {self.by}: {self.matched} of {self.rows} rows matched",
-        ]
+        lines = [f"join of {self.source} by {self.by}: {self.matched} of {self.rows} rows matched"]
+        for t in self.tables:
+            enc = f", encoding {t['encoding']}" if t.get("encoding") else ""
+            lines.append(f"  read {t['source']}{enc}, header row {t['header_row']}")
+            for s in t["skipped_rows"]:
+                text = f": {s['text']}" if s["text"] else ""
+                lines.append(f"    skipped row {s['row']} ({s['kind']}){text}")
+            for var, why in t.get("missing", {}).items():
+                counts = ", ".join(f"{n} {k if k == 'blank' else repr(k)}" for k, n in why.items())
+                lines.append(f"    {var}: cells made missing: {counts}")
+            for var, unit in t.get("units", {}).items():
+                lines.append(f"    {var}: unit {unit}")
+        lines.extend(f"  {n}" for n in self.notes)
         for r in self.recoded:
-            lines.append(f"  recoded {r['value']!s} -> {r['adcode']} ({r['kind']}, {r['rows']} rows)")
+            lines.append(f"  recoded {r['value']!s} -> {self._name(r['adcode'])} ({r['kind']}, {r['rows']} rows)")
+        for c in self.combined:
+            lines.append(f"  {' and '.join(c['names'])} read as one unit {self._name(c['unit'])} ({c['rows']} rows)")
         for m in self.merged:
-            lines.append(f"  merged {m['value']!s} -> {m['into']} ({m['rows']} rows, policy {m['policy']})")
+            lines.append(f"  merged {m['value']!s} -> {self._name(m['into'])} ({m['rows']} rows, policy {m['policy']})")
+        if self.partial:
+            lines.append(f"  unit-years left missing because a merged part is missing: {len(self.partial)}")
+            for p in self.partial[:10]:
+                lines.append(f"    {self._name(p['unit'])} {p['year']} {p['variable']}: no value for {p['missing_part']}")
+        for d in self.derived:
+            lines.append(f"  derived {d['name']} = {d['expr']}: missing where an input is missing "
+                         f"({d['missing_inputs']}), non-finite results made missing ({d['non_finite']})")
         if self.unmatched:
             lines.append(f"  unmatched rows: {len(self.unmatched)}")
             for u in self.unmatched[:20]:
@@ -157,12 +132,10 @@ class MatchReport:
                 lines.append(f"    row {u['row']}: {u['value']!r} ({u['reason']}; candidates: {cand})")
             if len(self.unmatched) > 20:
                 lines.append(f"    … and {len(self.unmatched) - 20} more (see --json)")
-        if self.duplicates:
-            lines.append(f"  duplicate (id, year): {len(self.duplicates)}")
         lines.append(f"  boundary units with no data: {len(self.units_without_data)}")
         if self.units_without_data:
-            shown = ", ".join(self.units_without_data[:15])
-            more = " …" if len(self.units_without_data) > 15 else ""
+            shown = ", ".join(self._name(c) for c in self.units_without_data[:12])
+            more = " …" if len(self.units_without_data) > 12 else ""
             lines.append(f"    {shown}{more}")
         return "\n".join(lines)
 
@@ -171,10 +144,12 @@ class MatchReport:
 
 @dataclass(frozen=True)
 class JoinResult:
-    """The joined rows (``frame``: the unit id column first, then ``year`` if any) and the match report."""
+    """The joined rows (``frame``: the unit id column first, the standard ``name``, the user's id or name
+    column, then ``year`` if any and the variables) and the match report."""
 
     frame: pd.DataFrame
     report: MatchReport
+    labels: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return self.report.to_json()
@@ -195,175 +170,206 @@ class JoinResult:
 # --------------------------------------------------------------------------- reading
 
 
-def to_long(df: pd.DataFrame, key: str, *, value_name: str = "value") -> pd.DataFrame:
-    """Wide (one column per year: ``gdp_2010``, ``gdp2011``, ``2012``…) to long (key, year, variables).
-
-    Columns that carry no year are kept as constant attributes of the key.
-    """
-    year_cols = {c: _YEAR_COL_RE.match(str(c)) for c in df.columns if c != key}
-    year_cols = {c: m for c, m in year_cols.items() if m}
-    if not year_cols:
-        raise SchemaError(f"no year column and no year-suffixed columns (like gdp_2010) to reshape")
-    other = [c for c in df.columns if c != key and c not in year_cols]
-    long = df[[key] + list(year_cols)].melt(id_vars=key, var_name="_col", value_name="_value")
-    long["_var"] = long["_col"].map(lambda c: year_cols[c].group("var") or value_name)
-    long["year"] = long["_col"].map(lambda c: int(year_cols[c].group("year")))
-    wide = long.pivot_table(index=[key, "year"], columns="_var", values="_value", aggfunc="first", dropna=False)
-    wide.columns.name = None
-    wide = wide.reset_index()
-    if other:
-        wide = wide.merge(df[[key] + other].drop_duplicates(key), on=key, how="left")
-    return wide
-
-
-def _year_values(df: pd.DataFrame, year_col: str, source) -> pd.Series:
+def _year_values(df: pd.DataFrame, year_col: str, source, rows=None) -> pd.Series:
     raw = df[year_col]
-    years = pd.to_numeric(raw, errors="coerce")
+    text = raw.map(lambda v: v if not isinstance(v, str) else re.sub(r"年$", "", v.strip()))
+    years = pd.to_numeric(text, errors="coerce")
     bad = years.isna() | (years % 1 != 0)
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise SchemaError(f"{source}: column {year_col!r}: row {i + 1} has {raw.iloc[i]!r}, not a whole year")
+        row = rows[i] if rows is not None else i + 1
+        raise SchemaError(f"{source}: column {year_col!r}: row {row} has {raw.iloc[i]!r}, not a whole year")
     return years.astype(int)
 
 
-def _read(data, source, id_col=None):
-    from geo._io import check_input_path, is_vector_file, read_table, read_vector
+def _tables(data, *, source, encoding, sheets, header_row) -> list[TableIn]:
+    from geo._io import check_input_path, is_vector_file, read_vector
 
-    if isinstance(data, pd.DataFrame):
-        return data.copy(), source or "<DataFrame>"
-    if is_vector_file(check_input_path(data)):
-        return read_vector(data), source or str(data)
-    # the id column is read as text so codes such as 001 keep their leading zeros
-    return read_table(data, dtype={id_col: str} if id_col else None), source or str(data)
-
-
-def _digit_lookup(index) -> dict:
-    """Unit ids made of digits keyed by their integer value ("007" -> 7), where that value is unique."""
-    keys: dict[int, list] = {}
-    for u in index:
-        text = str(u)
-        if text.isdigit():
-            keys.setdefault(int(text), []).append(u)
-    return {k: v[0] for k, v in keys.items() if len(v) == 1}
-
-
-def _unit_of(value, known, digits):
-    """The unit id ``value`` stands for: itself, its 6-digit adcode, or the id with the same digits."""
-    from geo.boundaries import normalise_code
-
-    text = str(value)
-    code = normalise_code(text)
-    if code is not None and code in known:
-        return code
-    if text.isdigit():
-        return digits.get(int(text), text)
-    return text
+    items = list(data) if isinstance(data, (list, tuple)) else [data]
+    if not items:
+        raise OptionError("no data to join: give at least one table (--data FILE)")
+    out = []
+    for item in items:
+        if isinstance(item, pd.DataFrame):
+            frame = pd.DataFrame(item.drop(columns="geometry")) if "geometry" in item.columns else item.copy()
+            if frame.empty:
+                raise SchemaError(f"{source or '<DataFrame>'}: table has no rows")
+            frame.columns = [str(c) for c in frame.columns]
+            frame.index = pd.RangeIndex(1, len(frame) + 1, name="row")  # a frame's rows count from 1
+            out.append(TableIn(frame=frame.astype(object), path=source or "<DataFrame>"))
+        elif is_vector_file(check_input_path(item)):
+            frame = pd.DataFrame(read_vector(item).drop(columns="geometry"))
+            frame.index = pd.RangeIndex(2, len(frame) + 2, name="row")
+            out.append(TableIn(frame=frame.astype(object), path=str(item)))
+        else:
+            book = Path(item).suffix.lower() in (".xlsx", ".xlsm", ".xls")
+            out.extend(read_tables(item, encoding=encoding, sheets=sheets if book else None, header_row=header_row))
+    if sheets and not any(t.sheet is not None for t in out):
+        raise OptionError(f"--sheet {', '.join(sheets)}: no workbook (.xlsx, .xls) among the data")
+    return out
 
 
-# --------------------------------------------------------------------------- matching
+def _where(t: TableIn, col: str):
+    def where(row_and_column):
+        row, column = row_and_column
+        unit = t.frame.at[row, col] if row in t.frame.index else None
+        return f"{t.source}: row {row} ({col} {unit}), column {column!r}"
+
+    return where
 
 
-class _Matcher:
-    """Maps raw id or name values to unit ids, with crosswalk and candidates."""
+def _to_long(t: TableIn, col: str, year: str | None, shape: str, value_name: str | None, notes: list):
+    """The table as long rows (col, _row, [year], variables) with numbers parsed; (frame, missing counts)."""
+    df = t.frame
+    missing: dict[str, dict] = {}
+    where = _where(t, col)
 
-    def __init__(self, units, by: str, embedded: bool):
-        self.units = units
-        self.by = by
-        self.embedded = embedded
-        self.changes = _changes(units.index) if embedded else []
-        self.by_code = {c.old_code: c for c in self.changes}
-        self.digits = _digit_lookup(units.index) if by == "id" and not embedded else {}
-        aliases: dict[str, set] = {}
+    def parse(values: pd.Series, column: str, var: str) -> pd.Series:
+        res = number_column(values, where=lambda row: where((row, column)))
+        for why, n in res.missing.items():
+            missing.setdefault(var, {})
+            missing[var][why] = missing[var].get(why, 0) + n
+        if res.unit:
+            t.units.setdefault(var, res.unit)
+        return res.values
 
-        def add(alias, code):
-            if alias:
-                aliases.setdefault(alias, set()).add(code)
+    if year is not None:
+        long = pd.DataFrame({col: df[col], "_row": df.index, "year": _year_values(df, year, t.source, df.index)},
+                            index=df.index)
+        for c in df.columns:
+            if c in (col, year):
+                continue
+            long[c] = parse(df[c], c, c) if looks_numeric(df[c]) else df[c]
+        return long, missing
+    plan = wide_plan(df, keys=[col], mode=shape, source=t.source)
+    if plan.note:
+        notes.append(plan.note)
+    others = [c for c in df.columns if c != col and c not in plan.columns]
+    if not plan.reshape:
+        long = pd.DataFrame({col: df[col], "_row": df.index}, index=df.index)
+        for c in others:
+            long[c] = parse(df[c], c, c) if looks_numeric(df[c]) else df[c]
+        return long, missing
+    default = value_name or (t.sheet if t.sheet is not None else Path(t.path).stem)
+    parts = []
+    for c, (var, yr) in plan.columns.items():
+        name = var or default
+        part = pd.DataFrame({col: df[col], "_row": df.index, "year": yr, "_var": name,
+                             "_value": parse(df[c], c, name)}, index=df.index)
+        parts.append(part)
+    stacked = pd.concat(parts, ignore_index=True)
+    long = stacked.pivot_table(index=["_row", "year"], columns="_var", values="_value", aggfunc="first",
+                               dropna=False).reset_index()
+    long.columns.name = None
+    long = long.merge(df[[col] + others].assign(_row=df.index), on="_row", how="left")
+    return long, missing
 
-        if by == "name":
-            for code, row in units.iterrows():
-                add(str(row.get("name", code)), code)
-                add(name_key(row.get("name", code)), code)
-                if "name_en" in units.columns and isinstance(row.get("name_en"), str):
-                    add(row["name_en"].lower().replace(" ", "").replace("'", ""), code)
-        self.aliases = aliases
-        self.by_name: dict[str, _Change] = {}
-        for c in self.changes:
-            for alias in (c.old_name, name_key(c.old_name)):
-                # an old name that is also a current unit's name (伊犁地区 vs 伊犁) stays with the current unit
-                if alias and alias not in aliases:
-                    self.by_name[alias] = c
 
-    def match(self, value):
-        """-> (adcode or None, change or None, reason)."""
-        if self.by == "id":
-            if self.embedded:
-                from geo.boundaries import normalise_code
+# --------------------------------------------------------------------------- matching and combining
 
-                code = normalise_code(value)
+
+def _match_values(values, matcher: Matcher):
+    """dict raw value -> (code, change, reason), each distinct value matched once."""
+    return {v: matcher.match(v) for v in pd.unique(values) if not (v is None or (isinstance(v, float) and np.isnan(v)) or str(v).strip() == "")}
+
+
+def _combine(long: pd.DataFrame, key: str, col: str, variables, kk, units, policy: str, change_year: dict):
+    """One row per (unit, year): the rows of one unit (old and new names, merged parts) combined.
+
+    Returns (frame, combined info, partial merges).  Raises JoinError for a true duplicate: two
+    non-empty values of one variable for one unit-year from rows of the same part.
+    """
+    combined, partial = [], []
+    dup = long.duplicated(kk, keep=False)
+    if not dup.any():
+        return long, combined, partial
+    single = long[~dup]
+    multi = long[dup]
+    rows_out = []
+    for keys, g in multi.groupby(kk, sort=False):
+        code = keys[0] if isinstance(keys, tuple) else keys
+        yr = keys[1] if isinstance(keys, tuple) and len(keys) > 1 else None
+        row = g.iloc[0].copy()
+        for var in variables:
+            vals = g[var]
+            filled = g[vals.notna()]
+            by_part = filled.groupby("_part", sort=False)
+            for part, pg in by_part:
+                if len(pg) > 1:
+                    a, b = pg.iloc[0], pg.iloc[1]
+                    where = f" in {yr}" if yr is not None else ""
+                    raise JoinError(
+                        f"{a['_src']}: rows {a['_row']} ({col} {a[col]}) and {b['_row']} ({col} {b[col]}) both give "
+                        f"{var!r} for unit {unit_label(units, code)}{where}; keep one of the two values"
+                    )
+            parts = set(g["_part"])
+            if len(parts) > 1 and policy == "aggregate":
+                expected = {p for p in parts if p == "" or yr is None or yr <= change_year.get(p, 9999)}
+                have = set(filled["_part"])
+                if expected <= have and len(filled):
+                    row[var] = float(filled.loc[filled["_part"].isin(expected), var].sum())
+                else:
+                    row[var] = np.nan
+                    if len(filled):
+                        lost = sorted(expected - have)
+                        partial.append({"unit": code, "year": yr, "variable": var,
+                                        "missing_part": ", ".join(unit_label(units, p) if p else unit_label(units, code)
+                                                                  for p in lost)})
             else:
-                code = id_text(value)
-                if code not in self.units.index:
-                    # 007 vs 7, or a 12-digit code whose unit the boundary file holds under its 6-digit code
-                    code = _unit_of(code, self.units.index, self.digits)
-            if code is None:
-                return None, None, "not a 6-, 9- or 12-digit code"
-            if code in self.units.index:
-                return code, None, ""
-            change = self.by_code.get(code)
-            if change is not None:
-                return self._from_change(change)
-            return None, None, "code not in the boundaries"
-        key = re.sub(r"\s+", "", str(value))
-        for alias in (key, name_key(key), key.lower().replace("'", "")):
-            codes = self.aliases.get(alias)
-            if codes and len(codes) == 1:
-                return next(iter(codes)), None, ""
-            if codes:
-                return None, None, f"ambiguous name ({', '.join(sorted(codes))})"
-        for alias in (key, name_key(key)):
-            change = self.by_name.get(alias)
-            if change is not None:
-                return self._from_change(change)
-        return None, None, "name not in the boundaries"
-
-    def _from_change(self, change: _Change):
-        if change.kind == "split":
-            names = [str(self.units.loc[s, "name"]) if "name" in self.units.columns else s for s in change.successors]
-            return None, change, f"dissolved in {change.year} and split among {', '.join(names)}"
-        return change.successors[0], change, ""
-
-    def candidates(self, value, n: int = 3) -> list[str]:
-        if self.by == "id":
-            text = re.sub(r"\D", "", str(value))[:6]
-            pool = list(self.units.index)
-            near = [c for c in pool if text and c[:4] == text[:4]] or difflib.get_close_matches(text, pool, n=n)
-            return near[:n]
-        key = name_key(value)
-        names = {name_key(n_): c for c, n_ in self.units["name"].items()} if "name" in self.units.columns else {}
-        close = difflib.get_close_matches(key, list(names), n=n, cutoff=0.4)
-        return [f"{names[k]} {self.units.loc[names[k], 'name']}" for k in close]
+                row[var] = filled[var].iloc[0] if len(filled) else np.nan
+        names = list(dict.fromkeys(str(v) for v in g[col]))
+        # the user's name: the name of the row that gave the values
+        giving = g[g[list(variables)].notna().any(axis=1)] if variables else g
+        row[col] = str(giving[col].iloc[0]) if len(giving) else names[0]
+        if len(names) > 1 and set(g["_part"]) == {""}:
+            combined.append((code, tuple(names)))
+        rows_out.append(row)
+    out = pd.concat([single, pd.DataFrame(rows_out)], ignore_index=True)
+    info: dict = {}
+    for code, names in combined:
+        c = info.setdefault((code, names), {"unit": code, "names": list(names), "rows": 0})
+        c["rows"] += 1
+    return out, list(info.values()), partial
 
 
-def _check_id_types(values: pd.Series, by: str, col: str, source, embedded: bool) -> None:
-    text = values.dropna().astype(str).str.strip()
-    if text.empty:
-        raise SchemaError(f"{source}: column {col!r} is empty")
-    is_number = text.str.fullmatch(r"\d+(\.0)?")
-    if by == "id" and embedded:
-        if not is_number.any():
-            raise SchemaError(
-                f"{source}: column {col!r} holds no codes (e.g. {text.iloc[0]!r}); match names with --name {col}"
-            )
-        if not is_number.all():
-            example = text[~is_number].iloc[0]
-            raise SchemaError(
-                f"{source}: column {col!r} has ids of mixed types: codes and text such as {example!r}"
-            )
-    if by == "name" and is_number.any():
-        if is_number.all():
-            raise SchemaError(f"{source}: column {col!r} holds codes, not names; match with --id {col}")
-        example = text[is_number].iloc[0]
-        raise SchemaError(f"{source}: column {col!r} has ids of mixed types: names and numbers such as {example!r}")
+def derive(frame: pd.DataFrame, expressions, *, source="joined table"):
+    """Add columns ``NAME=EXPR`` computed with pandas' expression evaluation (``log``, ``exp``, ``sqrt``…).
+
+    Non-finite results (log or sqrt of a non-positive value, division by zero) become missing and are
+    counted; returns (frame, [{name, expr, missing_inputs, non_finite}]).
+    """
+    out = frame.copy()
+    info = []
+    for text in expressions:
+        if "=" not in text:
+            raise OptionError(f"--derive {text!r}: write NAME=EXPR, e.g. gdp_pc=gdp/pop")
+        name, expr = (s.strip() for s in text.split("=", 1))
+        if not name.isidentifier():
+            raise OptionError(f"--derive {text!r}: {name!r} is not a usable column name")
+        if not expr:
+            raise OptionError(f"--derive {text!r}: the expression is empty")
+        numeric = out.select_dtypes("number")
+        try:
+            with np.errstate(all="ignore"):
+                values = numeric.eval(expr, engine="python")
+        except pd.errors.UndefinedVariableError as exc:
+            present = ", ".join(map(str, numeric.columns[:20]))
+            raise OptionError(f"--derive {text!r}: {exc} (numeric columns: {present})") from None
+        except (SyntaxError, tokenize.TokenError) as exc:
+            msg = exc.msg if isinstance(exc, SyntaxError) else exc.args[0]
+            raise OptionError(f"--derive {text!r}: syntax error in the expression ({msg})") from None
+        except (TypeError, ValueError, KeyError, AttributeError, NotImplementedError) as exc:
+            raise OptionError(f"--derive {text!r}: cannot evaluate: {exc}") from None
+        if np.ndim(values) == 0:
+            values = pd.Series(float(values), index=out.index)
+        values = pd.to_numeric(pd.Series(values, index=out.index), errors="coerce").astype(float)
+        was_nan = values.isna()
+        non_finite = ~np.isfinite(values.fillna(0.0))
+        values[non_finite] = np.nan
+        out[name] = values
+        info.append({"name": name, "expr": expr, "missing_inputs": int(was_nan.sum()),
+                     "non_finite": int(non_finite.sum())})
+    return out, info
 
 
 def join(
@@ -376,168 +382,215 @@ def join(
     strict: bool = False,
     merged: str = "drop",
     source: str | None = None,
+    encoding: str | None = None,
+    sheets=None,
+    header_row: int | None = None,
+    shape: str = "auto",
+    value_name: str | None = None,
+    derive_exprs=(),
 ) -> JoinResult:
-    """Match a table's rows to boundary units.
+    """Match the rows of one or several tables to boundary units and merge them into one panel.
 
     Parameters
     ----------
-    data : path or DataFrame
-        Long form (one row per unit and year) or wide form (``gdp_2010``,
-        ``gdp_2011``… or year-named columns), CSV/Excel/Parquet.
+    data : path, DataFrame, or a list of them
+        Long form (one row per unit and year) or wide form (year columns
+        ``2005``, ``2005年``, ``gdp_2005``, ``2005_gdp``, ``Y2005``…); CSV/TSV in
+        any encoding, every sheet of a workbook (a sheet is a variable, named
+        by the sheet), Stata ``.dta``, Parquet.  Tables without the id/name
+        column (a 说明 sheet) are skipped with a note.
     id, name : str
-        The column to match by: codes (``id``) or Chinese names (``name``); exactly one.
+        The column to match by: codes (``id``, full-width digits accepted) or
+        Chinese names (``name``); exactly one.
     year : str, optional
-        The year column of a long table; without it, a table with
-        year-suffixed columns is reshaped from wide to long, and any other
-        table is a cross-section.
-    boundaries : GeoDataFrame, optional
-        Units to match onto (indexed by id, with ``name``); default the embedded
-        prefecture boundaries (and then the crosswalk of changes since 2000 applies).
-    strict : bool
-        Raise JoinError if any row is unmatched.
+        The year column of a long table.  Without it, ``shape`` decides.
+    shape : {"auto", "wide", "long"}
+        ``auto`` reshapes a table only when every numeric column besides the
+        id carries a year (and says so in the notes); ``wide`` reshapes the
+        year columns; ``long`` never reshapes.
     merged : {"drop", "aggregate", "keep"}
         Rows of a unit merged into another (莱芜 into 济南 in 2019): ``drop``
-        them (listed in the report), ``aggregate`` them into the successor by
-        summing every numeric column (right for totals such as GDP or
-        population, wrong for ratios: recompute those afterwards), or ``keep``
-        them under their old code (they then have no geometry).
+        them (listed), ``aggregate`` them into the successor by summing each
+        variable (right for totals; a unit-year where a part is missing stays
+        missing and is listed), or ``keep`` them under their old code.
+    encoding, sheets, header_row, value_name
+        Override the detected text encoding, read only these sheets, give the
+        header row (1-based), name the variable of year columns.
+    derive_exprs : iterable of "NAME=EXPR"
+        Columns computed after the join (see :func:`derive`).
 
-    Raises SchemaError for unknown columns or wrong id/year types, JoinError
-    for duplicate (id, year) rows or, with ``strict``, unmatched rows.
+    Raises SchemaError for unknown columns, unreadable cells or year
+    columns, JoinError for true duplicates or, with ``strict``, unmatched rows.
     """
-    from geo._io import require_columns
     from geo.boundaries import china
 
     check_choice("merged", merged, MERGED_POLICIES)
+    check_choice("shape", shape, SHAPES)
     if (id is None) == (name is None):
         raise SchemaError("match by exactly one of id (--id COL) or name (--name COL)")
-    df, src = _read(data, source, id if id is not None else name)
-    if hasattr(df, "geometry") and "geometry" in df.columns:
-        df = pd.DataFrame(df.drop(columns="geometry"))
     col = id if id is not None else name
-    require_columns(df, [col, year], source=src)
-    if year is not None and year != "year" and "year" in df.columns:
-        raise SchemaError(
-            f"{src}: the year column is {year!r} but the table also has a column 'year'; rename or drop one of them"
-        )
     by = "id" if id is not None else "name"
     embedded = boundaries is None
     units = china() if embedded else boundaries
     key = units.index.name or "adcode"
+    tables = _tables(data, source=source, encoding=encoding, sheets=sheets, header_row=header_row)
+    notes: list[str] = []
+    used = []
+    for t in tables:
+        if col not in t.frame.columns:
+            if t.sheet is not None:
+                notes.append(f"note: {t.source} has no column {col!r}; sheet skipped")
+                continue
+            from geo._io import require_columns
 
-    # keep ids as text: a numeric CSV column would have lost leading zeros only if it had any
-    df[col] = df[col].map(id_text)
-    _check_id_types(df[col], by, col, src, embedded)
-    df["_row"] = np.arange(1, len(df) + 1)
-    if year is None and any(_YEAR_COL_RE.match(str(c)) for c in df.columns if c != col):
-        df = to_long(df, col)
-        year = "year"
-    if year is not None:
-        df[year] = _year_values(df, year, src)
+            require_columns(t.frame, [col], source=t.source)
+        if year is not None and year not in t.frame.columns:
+            from geo._io import require_columns
 
-    dup_mask = df.duplicated([col] + ([year] if year else []), keep=False) & df[col].notna()
-    if dup_mask.any():
-        dups = df[dup_mask].groupby([col] + ([year] if year else [])).size()
-        first = dups.index[0]
-        first_id, first_year = (first if year else (first, None))
-        desc = f"{first_id!r}" + (f" in {first_year}" if year else "")
-        raise JoinError(f"{src}: duplicate rows for {col} {desc} ({len(dups)} duplicated keys); remove or aggregate them")
+            require_columns(t.frame, [year], source=t.source)
+        if year is not None and year != "year" and "year" in t.frame.columns:
+            raise SchemaError(f"{t.source}: the year column is {year!r} but the table also has a column 'year'; "
+                              "rename or drop one of them")
+        used.append(t)
+    if not used:
+        names = ", ".join(str(t.sheet) for t in tables)
+        raise SchemaError(f"{tables[0].path}: no sheet has a column {col!r} (sheets: {names}); name the id or "
+                          "name column with --id/--name, or the header row with --header-row")
+    matcher = Matcher(units, by, embedded)
+    change_year = {c.old_code: c.year for c in matcher.changes if c.kind == "merge"}
+    longs, infos, unmatched, recoded, merges = [], [], [], {}, {}
+    rows_total = 0
+    for t in used:
+        t.frame[col] = t.frame[col].map(clean_id)
+        check_id_types(t.frame[col], by, col, t.source, embedded)
+        long, missing = _to_long(t, col, year, shape, value_name, notes)
+        info = t.to_json() | {"missing": missing}
+        infos.append(info)
+        results = _match_values(long[col], matcher)
+        seen_rows = set()
+        codes, parts = [], []
+        for value, row in zip(long[col], long["_row"]):
+            res = results.get(value)
+            if res is None or res[0] is None:
+                codes.append(None)
+                parts.append("")
+                if row not in seen_rows:
+                    seen_rows.add(row)
+                    if res is None:
+                        unmatched.append({"source": t.source, "row": int(row), "value": None, "candidates": [],
+                                          "reason": "empty id"})
+                    else:
+                        change = res[1]
+                        cand = list(change.successors) if change is not None else matcher.candidates(value)
+                        unmatched.append({"source": t.source, "row": int(row), "value": str(value),
+                                          "candidates": cand, "reason": res[2]})
+                continue
+            code, change, _ = res
+            if change is not None and change.kind == "merge":
+                m = merges.setdefault(str(value), {"value": str(value), "into": code, "rows": 0, "policy": merged})
+                m["rows"] += 1
+                codes.append(change.old_code if merged == "keep" else (None if merged == "drop" else code))
+                parts.append(change.old_code if merged == "aggregate" else "")
+                continue
+            if change is not None:
+                r = recoded.setdefault(str(value), {"value": str(value), "adcode": code, "kind": change.kind, "rows": 0})
+                r["rows"] += 1
+            codes.append(code)
+            parts.append("")
+        rows_total += int(long["_row"].nunique())
+        long = long.assign(**{"_code": codes, "_part": parts, "_src": t.source})
+        longs.append(long[long["_code"].notna()])
+    # merged rows dropped on purpose still count as matched (they are listed under merged)
+    matched_total = rows_total - len({(u["source"], u["row"]) for u in unmatched})
+    return _finish(longs, infos, notes, unmatched, recoded, merges, units, key, col, by, year, merged,
+                   strict, change_year, derive_exprs, matched_total, rows_total, used)
 
-    matcher = _Matcher(units, by, embedded)
-    codes, unmatched, recoded, merges = [], [], {}, {}
-    seen_rows = set()
-    for i, (value, row) in enumerate(zip(df[col], df["_row"])):
-        if pd.isna(value) or str(value).strip() == "":
-            codes.append(None)
-            if row not in seen_rows:
-                unmatched.append({"row": int(row), "value": None, "candidates": [], "reason": "empty id"})
-                seen_rows.add(row)
-            continue
-        code, change, reason = matcher.match(value)
-        if code is None:
-            codes.append(None)
-            if row not in seen_rows:
-                cand = list(change.successors) if change is not None else matcher.candidates(value)
-                unmatched.append({"row": int(row), "value": str(value), "candidates": cand, "reason": reason})
-                seen_rows.add(row)
-            continue
-        if change is not None and change.kind == "merge":
-            merges.setdefault(str(value), {"value": str(value), "into": code, "rows": 0, "policy": merged, "_idx": []})
-            merges[str(value)]["rows"] += 1
-            merges[str(value)]["_idx"].append(i)
-            codes.append(code if merged != "keep" else change.old_code)
-            continue
-        if change is not None:
-            r = recoded.setdefault(str(value), {"value": str(value), "adcode": code, "kind": change.kind, "rows": 0})
-            r["rows"] += 1
-        codes.append(code)
 
-    df = df.copy()
-    if col == key:  # the table's id column has the units' id name: keep the raw values aside
-        df = df.rename(columns={col: "_raw_id"})
-        col = "_raw_id"
-    df.insert(0, key, codes)
-    merged_idx = [i for m in merges.values() for i in m.pop("_idx")]
-    is_merged = np.zeros(len(df), dtype=bool)
-    is_merged[merged_idx] = True
-    matched_mask = df[key].notna().to_numpy()
-    out = df[matched_mask & ~is_merged]
-    merged_rows = df[matched_mask & is_merged]
-    if merged == "aggregate" and len(merged_rows):
-        out = _aggregate(out, merged_rows, key, year, src)
-    elif merged == "keep":
-        out = pd.concat([out, merged_rows])
-    out = out.drop(columns=[col, "_row"])
-
-    kk = [key] + ([year] if year else [])
-    dup_after = out.duplicated(kk, keep=False)
-    if dup_after.any():
-        first = out[dup_after].iloc[0]
-        raise JoinError(
-            f"{src}: two rows map to unit {first[key]}" + (f" in {first[year]}" if year else "")
-            + " after applying the crosswalk (an old and a new name for the same year?); keep one"
-        )
-    if year and year != "year":
-        out = out.rename(columns={year: "year"})
-    out = out.sort_values([key] + (["year"] if year else [])).reset_index(drop=True)
+def _finish(longs, infos, notes, unmatched, recoded, merges, units, key, col, by, year, merged, strict,
+            change_year, derive_exprs, matched_total, rows_total, used) -> JoinResult:
+    has_year = [("year" in lg.columns) for lg in longs]
+    kk = ["_code"] + (["year"] if all(has_year) and longs else [])
+    frames, combined, partial = [], [], []
+    for lg in longs:
+        variables = [c for c in lg.columns if c not in (col, "_row", "_code", "_part", "_src", "year")
+                     and pd.api.types.is_numeric_dtype(lg[c])]
+        lg_kk = ["_code"] + (["year"] if "year" in lg.columns else [])
+        one, comb, part = _combine(lg, key, col, variables, lg_kk, units, merged, change_year)
+        for c in comb:
+            same = next((x for x in combined if x["unit"] == c["unit"] and x["names"] == c["names"]), None)
+            if same is None:
+                combined.append(dict(c))
+            else:
+                same["rows"] = max(same["rows"], c["rows"])
+        partial += part
+        frames.append(one)
+    if not frames:
+        out = pd.DataFrame(columns=["_code", col])
+    else:
+        out = frames[0]
+        for nxt in frames[1:]:
+            on = [k for k in kk if k in nxt.columns and k in out.columns]
+            clash = [c for c in nxt.columns if c in out.columns and c not in on]
+            value_clash = [c for c in clash if c not in (col, "_row", "_part", "_src")
+                           and pd.api.types.is_numeric_dtype(nxt[c])]
+            if value_clash:
+                raise JoinError(f"{nxt['_src'].iloc[0] if len(nxt) else 'table'}: variable {value_clash[0]!r} is also "
+                                "in an earlier table; rename it (--value-name) or join the tables separately")
+            extra = nxt.drop(columns=[c for c in clash])
+            out = out.merge(extra, on=on, how="outer")
+            # the user's name column: the first table's, else this table's
+            other = nxt.set_index(on)[col] if col in nxt.columns else None
+            if other is not None:
+                idx = pd.MultiIndex.from_frame(out[on]) if len(on) > 1 else pd.Index(out[on[0]])
+                fill = other.reindex(idx).to_numpy()
+                out[col] = out[col].where(out[col].notna(), fill)
+    out = out.drop(columns=[c for c in ("_row", "_part", "_src") if c in out.columns])
+    if col == key and col in out.columns:
+        out = out.drop(columns=[col])  # the normalised code replaces the raw one
+    variables = [c for c in out.columns if c not in ("_code", col, "year")]
+    front = [key]
+    if "name" in units.columns:
+        std = "name" if col != "name" and "name" not in variables else "name_standard"
+        out.insert(0, std, out["_code"].map(units["name"]))
+        front.append(std)
+    out.insert(0, key, out.pop("_code"))
+    front += ([col] if col in out.columns and col != key else []) + (["year"] if "year" in out.columns else [])
+    out = out[front + [c for c in out.columns if c not in front]]
+    derived = []
+    if derive_exprs:
+        out, derived = derive(out, derive_exprs)
+    if any("synthetic" in Path(t.path).name.lower() for t in used) and "synthetic" not in out.columns:
+        out["synthetic"] = True
+    out = out.sort_values([key] + (["year"] if "year" in out.columns else [])).reset_index(drop=True)
     with_data = set(out[key])
     report = MatchReport(
-        source=src,
-        rows=int(df["_row"].nunique()),
-        matched=int(df.loc[matched_mask, "_row"].nunique()),
+        source=", ".join(dict.fromkeys(t.path for t in used)),
+        rows=rows_total,
+        matched=matched_total,
         unmatched=tuple(unmatched),
-        duplicates=(),
         units_without_data=tuple(c for c in units.index if c not in with_data),
         recoded=tuple(recoded.values()),
         merged=tuple(merges.values()),
         by=by,
         merged_policy=merged,
+        tables=tuple(infos),
+        notes=tuple(notes),
+        combined=tuple(combined),
+        partial=tuple(partial),
+        derived=tuple(derived),
+        unit_names={c: str(n) for c, n in (units["name"].items() if "name" in units.columns else [])},
     )
     if strict and unmatched:
         u = unmatched[0]
         cand = ", ".join(u["candidates"]) or "no close candidate"
         raise JoinError(
-            f"{src}: {len(unmatched)} unmatched rows (strict); first: row {u['row']} {col}={u['value']!r} "
+            f"{u['source']}: {len(unmatched)} unmatched rows (strict); first: row {u['row']} {col}={u['value']!r} "
             f"({u['reason']}; candidates: {cand})"
         )
-    return JoinResult(frame=out, report=report)
-
-
-def _aggregate(out: pd.DataFrame, merged_rows: pd.DataFrame, key: str, year: str | None, src) -> pd.DataFrame:
-    numeric = [c for c in merged_rows.columns if c not in (key, year) and pd.api.types.is_numeric_dtype(merged_rows[c])]
-    kk = [key] + ([year] if year else [])
-    targets = out.set_index(kk)
-    add = merged_rows.set_index(kk)[numeric]
-    missing = add.index.difference(targets.index)
-    if len(missing):
-        first = missing[0]
-        raise JoinError(
-            f"{src}: cannot aggregate merged rows into unit {first[0] if year else first}"
-            + (f" for {first[1]}" if year else "") + ": that unit has no row to add to; use merged='drop' or 'keep'"
-        )
-    add = add.groupby(level=kk).sum(min_count=1)
-    targets.loc[add.index, numeric] = targets.loc[add.index, numeric].add(add, fill_value=0)
-    return targets.reset_index()
+    labels = {}
+    for t in used:
+        labels.update(t.labels)
+    return JoinResult(frame=out, report=report, labels=labels)
 
 
 # --------------------------------------------------------------------------- analysis input
@@ -554,6 +607,12 @@ class UnitData:
     source: str = ""
     synthetic: bool = False
     dropped_units: tuple = field(default=())
+
+    @property
+    def has_geometry(self) -> bool:
+        """False for a table read with a weights file and no boundaries (ids of any kind, no shapes)."""
+        geom = self.units.geometry
+        return bool(len(geom)) and not geom.isna().all()
 
     @property
     def years(self) -> list[int]:
@@ -621,6 +680,10 @@ class UnitData:
         return units, t.loc[full]
 
 
+def _is_weights_file(spec) -> bool:
+    return is_file_spec(str(spec))
+
+
 def load_data(
     data,
     *,
@@ -629,6 +692,7 @@ def load_data(
     boundaries=None,
     boundary_id: str | None = None,
     scope: str = "prefecture-and-above",
+    weights=None,
 ) -> UnitData:
     """Load analysis input: a joined file from ``geo join``, any table with an id column, or a vector file.
 
@@ -636,6 +700,12 @@ def load_data(
     ``boundary_id``, or by default the embedded prefectures); vector files
     carry their own geometry.  Ids must all be units of the boundaries: run
     ``geo join`` first to match names or old codes.
+
+    With ``weights`` a weights file (``.gal``/``.gwt``/``.parquet``) and no
+    ``boundaries``, the table alone is enough: its ids (of any kind: 0-based
+    numbers, FIPS codes…) are the units, which then have no geometry
+    (``UnitData.has_geometry`` is False) and take their neighbours from the
+    file (:func:`geo.weights.read` checks that the ids match).
     """
     import geopandas as gpd
 
@@ -674,7 +744,7 @@ def load_data(
             f"{src}: the period column is {year_col!r} but the table also has a column 'year'; "
             "rename or drop one of them"
         )
-    df[id_col] = df[id_col].map(id_text)
+    df[id_col] = df[id_col].map(clean_id)
     if year_col:
         df[year_col] = _year_values(df, year_col, src)
     if df.duplicated([id_col] + ([year_col] if year_col else [])).any():
@@ -689,6 +759,12 @@ def load_data(
         if "name" not in units.columns:
             units["name"] = units.index
         table = pd.DataFrame(df.drop(columns="geometry"))
+    elif boundaries is None and weights is not None and _is_weights_file(weights):
+        table = df
+        ids = pd.Index(pd.unique(table[id_col].astype(str)), name=id_col)
+        if table[id_col].isna().any():
+            raise SchemaError(f"{src}: column {id_col!r} has empty ids (row {int(table[id_col].isna().to_numpy().argmax()) + 2})")
+        units = gpd.GeoDataFrame({"name": ids.to_numpy()}, index=ids, geometry=[None] * len(ids), crs=None)
     else:
         units = boundaries if isinstance(boundaries, gpd.GeoDataFrame) else load(boundaries, boundary_id, scope=scope)
         table = df
@@ -706,10 +782,10 @@ def load_data(
         if unknown.any():
             # ids written with and without leading zeros (007 vs 7) name the same unit; 9/12-digit codes name
             # the unit of their 6-digit code when the boundary file's codes were normalised
-            digits = _digit_lookup(units.index.astype(str))
+            digits = digit_lookup(units.index.astype(str))
             known = set(units.index.astype(str))
             table[id_col] = [
-                _unit_of(v, known, digits) if bad else v for v, bad in zip(table[id_col], unknown)
+                unit_of(v, known, digits) if bad else v for v, bad in zip(table[id_col], unknown)
             ]
             unknown = ~table[id_col].isin(units.index.astype(str))
         if unknown.any():

@@ -896,6 +896,13 @@ def save(graph, path) -> Path:
     return atomic_write(p, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
+#: spdep writes row numbers 1..n unless told to write the region ids (see docs/methods.md)
+_ROW_NUMBER_HINT = (
+    "ids must be the table's --id values; spdep writes row numbers 1..n unless called as "
+    "write.nb.gal(nb, file, oldstyle=FALSE, ind=...) or write.sn2gwt(sn, file, useInd=TRUE)"
+)
+
+
 def _read_gal(p: Path):
     from geo._io import check_input_path
 
@@ -928,6 +935,8 @@ def _read_gal(p: Path):
             pos += 1
             if len(nb) != k:
                 raise InputError(f"{p}: unit {i!r} lists {len(nb)} neighbours, header says {k}")
+            if i in nb:
+                raise InputError(f"{p}: unit {i!r} lists itself as a neighbour; spatial weights have no self-links")
         heads += [i] * len(nb)
         tails += nb
     return focal, heads, tails, np.ones(len(heads))
@@ -947,9 +956,15 @@ def _read_gwt(p: Path):
         if len(r) != 3:
             raise InputError(f"{p}: line {' '.join(r)!r} is not 'id neighbour weight'")
         try:
-            w.append(float(r[2]))
+            value = float(r[2])
         except ValueError:
             raise InputError(f"{p}: weight {r[2]!r} is not a number") from None
+        if not math.isfinite(value) or value < 0:
+            raise InputError(f"{p}: line {' '.join(r)!r}: weights must be finite and non-negative")
+        if r[0] == r[1]:
+            raise InputError(f"{p}: line {' '.join(r)!r}: unit {r[0]!r} is its own neighbour; "
+                             "spatial weights have no self-links")
+        w.append(value)
         heads.append(r[0])
         tails.append(r[1])
     focal = list(dict.fromkeys(heads + tails))
@@ -998,15 +1013,23 @@ def read(path, ids=None, *, transform: str | None = None):
     if focal_idx.duplicated().any():
         raise InputError(f"{p}: id {focal_idx[focal_idx.duplicated()][0]!r} appears twice")
     if ids is not None:
+        # sets built once: the reader is linear in the number of ids and links
         want = pd.Index([str(i) for i in ids])
-        present = set(focal_idx) | set(heads) | set(tails)
+        want_set = set(want)
+        present = set(focal_idx)
+        present.update(heads)
+        present.update(tails)
         missing = [i for i in want if i not in present]
-        extra = [i for i in (set(heads) | set(tails) | set(focal_idx)) if i not in set(want)]
+        extra = sorted(i for i in present if i not in want_set)
         if missing:
-            raise InputError(f"{p}: {len(missing)} unit ids are not in the weights file (e.g. {missing[:5]})")
+            raise InputError(
+                f"{p}: {len(missing)} of the {len(want)} table ids are not in the weights file (e.g. {missing[:5]}; "
+                f"the file has e.g. {sorted(present)[:5]}); {_ROW_NUMBER_HINT}"
+            )
         if extra:
             raise InputError(
-                f"{p}: the weights file has {len(extra)} ids that are not units (e.g. {sorted(extra)[:5]})"
+                f"{p}: the weights file has {len(extra)} ids that are not in the table (e.g. {extra[:5]}); "
+                f"{_ROW_NUMBER_HINT}"
             )
         order = want
     else:
@@ -1014,7 +1037,7 @@ def read(path, ids=None, *, transform: str | None = None):
     h = order.get_indexer(pd.Index(heads, dtype=object))
     t = order.get_indexer(pd.Index(tails, dtype=object))
     if (h < 0).any() or (t < 0).any():
-        bad = [x for x in list(heads) + list(tails) if x not in set(order)]
+        bad = np.asarray(heads, dtype=object)[h < 0].tolist() + np.asarray(tails, dtype=object)[t < 0].tolist()
         raise InputError(f"{p}: neighbour {bad[0]!r} is not listed as a unit")
     w = np.asarray(weights, dtype=float)
     if not np.all(np.isfinite(w)):

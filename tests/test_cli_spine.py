@@ -75,7 +75,7 @@ def test_join_to_geopackage_has_geometry(tmp_path, capsys):
         ("code,v\n370100,1\n", ["--id", "adcode"], "no column 'adcode'"),
         ("code,year,v\n370100,2010,1\n", ["--id", "code", "--year-col", "yr"], "no column 'yr'"),
         ("code,v\n370100,1\n济南,2\n", ["--id", "code"], "ids of mixed types"),
-        ("code,year,v\n370100,2010,1\n370100,2010,2\n", ["--id", "code", "--year-col", "year"], "duplicate rows for code '370100' in 2010"),
+        ("code,year,v\n370100,2010,1\n370100,2010,2\n", ["--id", "code", "--year-col", "year"], "rows 2 (code 370100) and 3 (code 370100) both give 'v' for unit 370100 济南市 in 2010"),
         ("code,v\n370100,1\n999999,2\n", ["--id", "code", "--strict"], "1 unmatched rows (strict)"),
         ("code,v\n370100,1\n", [], "give exactly one of --id COL or --name COL"),
     ],

@@ -107,13 +107,14 @@ def test_report_json_keys():
 
 def test_duplicate_id_year():
     df = pd.DataFrame({"code": ["370100", "370100"], "year": [2010, 2010], "v": [1, 2]})
-    with pytest.raises(JoinError, match=r"duplicate rows for code '370100' in 2010"):
+    with pytest.raises(JoinError, match=r"rows 1 \(code 370100\) and 2 \(code 370100\) both give 'v' for unit "
+                       r"370100 济南市 in 2010"):
         layers.join(df, id="code", year="year")
 
 
 def test_old_and_new_name_for_the_same_year():
     df = pd.DataFrame({"city": ["襄樊市", "襄阳市"], "year": [2009, 2009], "v": [1, 2]})
-    with pytest.raises(JoinError, match="two rows map to unit 420600 in 2009"):
+    with pytest.raises(JoinError, match=r"rows 1 \(city 襄樊市\) and 2 \(city 襄阳市\) both give 'v' for unit 420600 襄阳市 in 2009"):
         layers.join(df, name="city", year="year")
 
 
@@ -261,7 +262,7 @@ def test_load_data_cross_section_and_panel(tmp_path):
 def test_id_column_named_like_the_units_index():
     df = pd.DataFrame({"adcode": ["156370100", "370200"], "year": [2010, 2010], "v": [1, 2]})
     res = layers.join(df, id="adcode", year="year")
-    assert list(res.frame.columns) == ["adcode", "year", "v"]
+    assert list(res.frame.columns) == ["adcode", "name", "year", "v"]
     assert list(res.frame["adcode"]) == ["370100", "370200"]
 
 
@@ -313,7 +314,8 @@ def test_period_column_besides_a_year_column_is_one_clear_error(tmp_path):
     assert data.years == [1, 2]
     with pytest.raises(SchemaError, match="'period'.*'year'"):
         layers.join(df, id="adcode", year="period")
-    assert list(layers.join(df.drop(columns="year"), id="adcode", year="period").frame.columns) == ["adcode", "year", "v"]
+    assert list(layers.join(df.drop(columns="year"), id="adcode", year="period").frame.columns) == [
+        "adcode", "name", "year", "v"]
 
 
 def test_two_code_forms_of_one_unit_are_duplicates():

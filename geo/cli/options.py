@@ -22,6 +22,8 @@ __all__ = [
     "to_jsonable",
     "progress",
     "load_units",
+    "split_values",
+    "many_values_option",
 ]
 
 
@@ -174,3 +176,45 @@ def load_units(boundaries_path, boundary_id, scope="prefecture-and-above"):
     from geo import boundaries
 
     return boundaries.load(boundaries_path, boundary_id, scope=scope)
+
+
+def split_values(values) -> list[str]:
+    """The values of a multi-value option, however written: ``--x a b c`` (click passes the extra words as
+    arguments of a command that accepts them), ``--x a,b,c``, ``--x a --x b``, or a mix; order kept,
+    empty items dropped."""
+    out: list[str] = []
+    for value in values or ():
+        for item in str(value).replace("，", ",").split(","):
+            item = item.strip()
+            if item and item not in out:
+                out.append(item)
+    return out
+
+
+class _ManyValues(click.Option):
+    """A repeatable option that also takes several words after one flag (``--sheet a b c``).
+
+    click has no such option kind (its options take a fixed number of values), so the parser's handler for
+    this option is wrapped to also take the following words that do not start with ``-``.
+    """
+
+    def add_to_parser(self, parser, ctx):
+        super().add_to_parser(parser, ctx)
+        for name in self.opts:
+            opt = parser._long_opt.get(name) or parser._short_opt.get(name)
+            if opt is None:
+                continue
+            take = opt.process
+
+            def process(value, state, take=take):
+                take(value, state)
+                while state.rargs and not str(state.rargs[0]).startswith("-"):
+                    take(state.rargs.pop(0), state)
+
+            opt.process = process
+
+
+def many_values_option(*decls, **kwargs):
+    """``click.option`` for a list: ``--x a b c``, ``--x a,b,c`` and ``--x a --x b`` all give ``(a, b, c)``
+    once passed through :func:`split_values`."""
+    return click.option(*decls, cls=_ManyValues, multiple=True, **kwargs)

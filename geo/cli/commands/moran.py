@@ -8,6 +8,8 @@ from geo.cli.options import boundaries_options, data_options, emit, json_option,
 @click.command(name="moran")
 @data_options
 @click.option("--var", required=True, metavar="VAR", help="Column to test, e.g. --var gdp_pc.")
+@click.option("--stat", "statistic", type=click.Choice(["moran", "geary", "g"]), default="moran", show_default=True,
+              help="Global statistic: Moran's I, Geary's C or Getis-Ord General G.")
 @click.option("--year", type=int, default=None,
               help="Year of a panel to use; without it a panel gives Moran's I for every year.")
 @weights_option
@@ -25,7 +27,7 @@ from geo.cli.options import boundaries_options, data_options, emit, json_option,
               show_default=True, help="Significance level for the LISA cluster labels.")
 @boundaries_options
 @json_option
-def command(data_path, id_col, var, year, weights_spec, transform, islands, permutations, seed, local, adjust,
+def command(data_path, id_col, var, statistic, year, weights_spec, transform, islands, permutations, seed, local, adjust,
             alpha, boundaries_path, boundary_id, scope, as_json):
     """Moran's I of VAR: I, E[I], variance, z and p under normality and randomisation, and a
     permutation pseudo p-value; with --local the LISA of every unit (Ii, z, p_sim, HH/LL/HL/LH/ns).
@@ -37,19 +39,29 @@ def command(data_path, id_col, var, year, weights_spec, transform, islands, perm
     from geo.errors import OptionError
     from geo.layers import load_data
 
-    ud = load_data(data_path, id_col=id_col, boundaries=boundaries_path, boundary_id=boundary_id, scope=scope)
+    ud = load_data(data_path, id_col=id_col, boundaries=boundaries_path, boundary_id=boundary_id, scope=scope,
+                   weights=weights_spec)
     gw.parse_spec(weights_spec)  # a bad spec fails before any work
     if ud.year_col is not None and year is None and len(ud.years) > 1:
+        if not ud.has_geometry:
+            raise OptionError(f"{data_path}: a table with a weights file and no boundaries gives one year at a time "
+                              f"(--year; years {ud.years[0]}-{ud.years[-1]})")
         if local:
             raise OptionError(
                 f"{data_path}: has years {ud.years[0]}-{ud.years[-1]}; --local needs one year (--year)"
             )
-        units, panel = ud.panel([var])
-        # every column of the table, so economic:VAR may name a variable other than --var
-        graph = gw.build(weights_spec, units, data=ud.table.set_index(ud.id_name),
-                         transform=transform, islands=islands)
-        result = ac.moran_by_year(panel, var, weights=graph, permutations=permutations, seed=seed)
-        extra, notes = left_out(ud.units.index, units.index)
+        ud._check_columns([var])
+        # each year uses the units with a value that year; weights are built on them (islands per year)
+        panel = ud.table.set_index(ud.id_name)[["year", var]]
+        result = ac.moran_by_year(panel, var, weights=weights_spec, units=ud.units, statistic=statistic,
+                                  permutations=permutations, seed=seed, transform=transform, islands=islands,
+                                  data=ud.table.set_index(ud.id_name))
+        used = set(ud.table.loc[ud.table[var].notna(), ud.id_name])
+        extra, notes = left_out(ud.units.index, used)
+        if any(result.left_out):
+            notes.append("note: unbalanced panel: each year uses the units with a value that year (counts in the "
+                         "table); the weights are rebuilt on them and the islands policy applied per year; nothing "
+                         "is imputed")
         emit(result, as_json, extra=extra, notes=notes)
         return
     if ud.year_col is None and year is not None:
@@ -62,9 +74,12 @@ def command(data_path, id_col, var, year, weights_spec, transform, islands, perm
 
         cols = ", ".join(c for c in gdf.columns if c != "geometry")
         raise SchemaError(f"{data_path}: no column {var!r} (columns are: {cols})")
-    graph = gw.build(weights_spec, gdf, data=gdf, transform=transform, islands=islands)
-    result = ac.moran(gdf, var, weights=graph, permutations=permutations, seed=seed)
+    graph = _graph(gw, weights_spec, gdf, transform=transform, islands=islands, geometry=ud.has_geometry)
+    func = {"moran": ac.moran, "geary": ac.geary, "g": ac.general_g}[statistic]
+    result = func(gdf, var, weights=graph, permutations=permutations, seed=seed)
     extra, notes = left_out(ud.units.index, gdf.index)
+    if local and statistic != "moran":
+        raise OptionError(f"--local gives the local Moran (LISA); it goes with --stat moran, not --stat {statistic}")
     if not local:
         emit(result, as_json, extra=extra, notes=notes)
         return
@@ -86,8 +101,22 @@ class _WithLocal:
             "local_adjust": lj["adjust"],
             "local_alpha": lj["alpha"],
             "local_counts": lj["counts"],
-            "local": [{k: r[k] for k in ("id", "Ii", "z", "p_sim", "p", "quadrant")} for r in lj["local"]],
+            "local": [{k: r[k] for k in ("id", "Ii", "EIi", "VIi", "z", "p_norm", "p_sim", "p", "quadrant")} for r in lj["local"]],
         }
 
     def summary(self):
         return self.g.summary() + "\n" + self.l.summary()
+
+
+def _graph(gw, spec, gdf, *, transform, islands, geometry):
+    """The weights of the units in ``gdf``: built from their shapes, or read from a file for a table without any."""
+    from geo.errors import OptionError
+
+    if geometry:
+        return gw.build(spec, gdf, data=gdf, transform=transform, islands=islands)
+    graph = gw.read(spec, ids=gdf.index, transform=transform)
+    found = gw.info(graph).islands
+    if found and islands != "keep":
+        raise OptionError(f"{spec}: {len(found)} units have no neighbour (e.g. {list(found[:5])}); without boundaries "
+                          "they cannot be linked: pass --islands keep (or give --boundaries)")
+    return graph

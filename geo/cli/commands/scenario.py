@@ -21,7 +21,7 @@ from geo.cli.options import (
 @boundaries_options
 @zone_options
 @click.option("--host", metavar="CITY", default=None, help="Host city of the new zone: adcode or name (郑州, 郑州市, Zhengzhou).")
-@click.option("--at", "at", metavar="LON,LAT", default=None, help="Location of the new zone in WGS-84 degrees, lon first.")
+@click.option("--at", "at", metavar="LON,LAT", default=None, help="Location of the new zone in degrees, lon first (in --zone-crs: WGS-84 by default, or GCJ-02/BD-09).")
 @click.option(
     "--new-corridor",
     metavar="CITY,CITY,…",
@@ -70,6 +70,10 @@ def command(
             assert len(point) == 2
         except (ValueError, AssertionError):
             raise OptionError(f"--at {at!r}: give LON,LAT in degrees, e.g. --at 113.62,34.75") from None
+        from geo.coords import to_wgs84
+
+        lon, lat = to_wgs84([point[0]], [point[1]], zone_crs)  # --zone-crs applies to --at too (issue 11)
+        point = (float(lon[0]), float(lat[0]))
     if draws < 1:
         raise OptionError(f"--draws {draws}: must be at least 1")
     edges = radiation.parse_bands(bands)
