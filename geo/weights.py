@@ -48,8 +48,10 @@ Distances (``metric``): ``"great-circle"`` (default: geodesic on WGS-84 between
 centroids computed in :data:`geo.boundaries.EQUAL_AREA_CRS`) or ``"projected"``
 (straight lines in :data:`geo.boundaries.EQUIDISTANT_CRS`).
 
-Islands (units without neighbours) follow a named policy, applied to the final
-graph before the transformation:
+Islands (units without neighbours) follow a named policy, applied to the
+first-order graph (before higher orders are built from it, and before the
+transformation); a unit can still end up with no neighbour of order K (the
+centre of a 3 x 3 grid has none of order 2), and is then listed as such:
 
 - ``"link"`` (default, same as ``"link:1"``) — link each island to its nearest
   unit by centroid distance, in both directions (``"link:K"``: K nearest).
@@ -545,25 +547,71 @@ def _ones(km):
     return np.ones_like(np.asarray(km, dtype=float))
 
 
-def _contiguity(units, ids, rook: bool) -> _Edges:
-    from libpysal.graph import Graph
+def _group_ids(*keys) -> np.ndarray:
+    """An integer id per row, equal for rows whose keys are all equal (exact float comparison)."""
+    order = np.lexsort(keys[::-1])
+    change = np.zeros(len(order), dtype=bool)
+    if len(order):
+        change[0] = True
+        for k in keys:
+            ks = k[order]
+            change[1:] |= ks[1:] != ks[:-1]
+    gid = np.empty(len(order), dtype=np.int64)
+    gid[order] = np.cumsum(change) - 1
+    return gid
 
+
+def contiguity_pairs(geoms, *, rook: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(i, j) positions of every ordered pair of polygons sharing a vertex (queen) or an edge (rook).
+
+    The neighbour sets are those of libpysal's vertex-set method
+    (``Graph.build_contiguity(..., strict=False)``): two units are queen
+    neighbours when a vertex of one has exactly the coordinates of a vertex of
+    the other, rook neighbours when a segment between two consecutive vertices
+    of a ring of one is a segment of the other (either direction).  Written here,
+    rather than calling libpysal, because libpysal walks every vertex in a Python
+    loop (≈ 2.5 s per 100,000 units): here the vertices (or edges) are grouped by
+    one sort, and the unit pairs come from the sparse product of the
+    unit × vertex incidence matrix with its transpose.  Equality with libpysal is
+    tested on grids, shuffled ids, multipolygons, holes and the embedded coverage.
+    """
+    import shapely
+
+    geoms = np.asarray(geoms, dtype=object)
+    n = len(geoms)
+    parts, part_of = shapely.get_parts(geoms, return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    xy, ring_of = shapely.get_coordinates(rings, return_index=True)
+    owner = part_of[ring_part[ring_of]]
+    x = xy[:, 0] + 0.0  # -0.0 and 0.0 are the same vertex (as Python's tuple comparison says)
+    y = xy[:, 1] + 0.0
+    vertex = _group_ids(x, y)
+    if rook:
+        same_ring = ring_of[1:] == ring_of[:-1]
+        a, b = vertex[:-1][same_ring], vertex[1:][same_ring]
+        key = _group_ids(np.minimum(a, b), np.maximum(a, b))
+        owner = owner[:-1][same_ring]
+    else:
+        key = vertex
+    m = int(key.max()) + 1 if len(key) else 0
+    incidence = sp.csr_array((np.ones(len(key), dtype=np.int32), (owner, key)), shape=(n, m))
+    incidence.data[:] = 1
+    shared = sp.coo_array(incidence @ incidence.T)
+    off = shared.row != shared.col
+    i, j = shared.row[off].astype(np.int64), shared.col[off].astype(np.int64)
+    order = np.lexsort((j, i))
+    return i[order], j[order]
+
+
+def _contiguity(units, ids, rook: bool) -> _Edges:
     types = set(units.geometry.geom_type)
     if not types <= {"Polygon", "MultiPolygon"}:
         raise GeometryError(
             f"{'rook' if rook else 'queen'} contiguity needs polygons, got {sorted(types)}; "
             "use knn:6 or distance:150km for points"
         )
-    gs = units.geometry.copy()
-    gs.index = ids
-    g = Graph.build_contiguity(gs, rook=rook, strict=False)
-    adj = g.adjacency
-    pos = pd.Index(ids)
-    h = pos.get_indexer(adj.index.get_level_values("focal"))
-    t = pos.get_indexer(adj.index.get_level_values("neighbor"))
-    w = adj.to_numpy(dtype=float)
-    keep = (w != 0) & (h != t)
-    return _Edges(len(ids), h[keep], t[keep], np.ones(int(keep.sum())), _ones)
+    h, t = contiguity_pairs(units.geometry.values, rook=rook)
+    return _Edges(len(ids), h, t, np.ones(len(h)), _ones)
 
 
 def _geographic(spec: Spec, units, ids, metric: str, pts_cache: dict) -> _Edges:
@@ -822,11 +870,14 @@ def build(
     else:
         base = parsed.base if parsed.kind == "economic" else parsed
         edges = _geographic(base, units, ids, metric, cache)
-        if base.order > 1:
-            edges = _higher_order(edges, base.order, base.cumulative)
         kind = parsed.kind
         used_metric = edges.metric
+    # the islands policy acts on the first-order graph; higher orders are built from its result
+    # (so on a 3 x 3 grid the centre, whose every queen neighbour is first-order, has no order-2
+    # neighbour rather than being "linked" to a first-order one)
     edges, keep_mask, found, linked, dropped = _apply_islands(edges, ids, policy, k_link, units, used_metric, cache)
+    if parsed.kind != "file" and base.order > 1:
+        edges = _higher_order(edges, base.order, base.cumulative)
     if parsed.kind == "economic":
         x = _indicator(parsed.variable, units, data, ids)
         gap = np.abs(x[edges.heads] - x[edges.tails])
