@@ -439,19 +439,24 @@ class CoverageReport:
 
 def check_coverage(gdf) -> CoverageReport:
     """Validity, coverage cleanliness and queen-contiguity islands of a boundary layer."""
+    import scipy.sparse as sp
     import shapely
-    from libpysal.graph import Graph
+
+    from geo._contiguity import contiguity_pairs
 
     geoms = gdf.geometry.values
     invalid = tuple(map(str, gdf.index[~shapely.is_valid(geoms)]))
     cov = bool(shapely.coverage_is_valid(geoms)) if not invalid else False
-    g = Graph.build_contiguity(gdf, rook=False, strict=False)
+    n = len(gdf)
+    i, j = contiguity_pairs(geoms, rook=False)
+    A = sp.csr_array((np.ones(len(i)), (i, j)), shape=(n, n))
+    isolated = np.flatnonzero(np.bincount(i, minlength=n) == 0)
     by_level = gdf["level"].value_counts().to_dict() if "level" in gdf.columns else {}
     return CoverageReport(
-        n=len(gdf),
+        n=n,
         invalid=invalid,
         coverage_valid=cov,
-        islands=tuple(map(str, g.isolates)),
-        components=int(g.n_components),
+        islands=tuple(str(gdf.index[k]) for k in isolated),
+        components=int(sp.csgraph.connected_components(A, directed=False)[0]),
         by_level={str(k): int(v) for k, v in by_level.items()},
     )

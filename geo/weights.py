@@ -1,23 +1,27 @@
-"""Spatial weights: a spec string (``queen``, ``knn:6``, ``distance:150km``, …) to a libpysal Graph.
+"""Spatial weights: a spec string (``queen``, ``knn:6``, ``distance:150km``, …) to geo's :class:`Weights`.
 
 Contract used by every other module (Durbin models, radiation, maps)::
 
     graph = geo.weights.build("queen", units)       # units: GeoDataFrame indexed by id
     graph.unique_ids   # pandas Index of the ids (str), in the order of units.index
-    graph.sparse       # scipy CSR matrix (n x n) in that same order, row i = unit i
+    graph.sparse       # scipy CSR array (n x n) in that same order, row i = unit i
+    graph.info         # WeightsInfo: spec, transform, islands policy and what it did
+    geo.weights.to_csr(anything)   # THE conversion to a float CSR array (Weights, libpysal, scipy)
 
-The returned object is a plain :class:`libpysal.graph.Graph`; ``build`` never
-mutates ``units``.  Units left without neighbours (``islands="keep"``) are
-stored as libpysal does, as a 0-weight self loop, so ``graph.sparse`` may hold
-explicit zeros on the diagonal (``eliminate_zeros()`` drops them).  With
-``islands="drop"`` the ids are ``units.index`` minus the
-dropped units (listed by :func:`info` and :func:`summarize`).
+The returned object is a :class:`Weights` (``geo/_graph.py``): the metadata is
+inside it and survives ``transform``; ``to_libpysal()`` gives libpysal's Graph
+(and any other Graph method is reached through it).  ``build`` never mutates
+``units``.  Units left without neighbours (``islands="keep"``) have an empty
+row (no stored zero).  With ``islands="drop"`` the ids are ``units.index``
+minus the dropped units (listed by :func:`info` and :func:`summarize`).
 
 Spec strings (case-insensitive kind names; distances in km, or m with ``m``)
 -------------------------------------------------------------------------
 ``queen`` / ``rook``
-    Shared vertex / shared edge (libpysal's vertex-set method: the boundaries
-    must form a clean coverage, as the embedded ones do).
+    Shared vertex / shared edge (the neighbour sets of libpysal's vertex-set
+    method, computed by a vertex/edge hash in ``geo/_contiguity.py``: the
+    boundaries must form a clean coverage, as the embedded ones do).  Needs no
+    CRS (only exact shared coordinates matter).
 ``knn:K``
     The K nearest units by great-circle distance between centroids (not symmetric).
 ``distance:150km``
@@ -78,9 +82,15 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from geo._contiguity import contiguity_pairs
+from geo._graph import Weights, ids_of, to_csr
 from geo.errors import CRSError, GeometryError, InputError, OptionError, SchemaError
 
 __all__ = [
+    "Weights",
+    "to_csr",
+    "ids_of",
+    "contiguity_pairs",
     "KINDS",
     "KERNELS",
     "TRANSFORMS",
@@ -107,7 +117,6 @@ FILE_SUFFIXES = (".gal", ".gwt", ".parquet")
 _BINARY_KINDS = ("queen", "rook", "knn", "distance")
 #: complete inverse-distance graphs (no cutoff) are refused above this many units
 IDW_MAX_COMPLETE = 4000
-_INFO_ATTR = "_geo_weights_info"
 
 
 # --------------------------------------------------------------------------- spec strings
@@ -370,8 +379,8 @@ class WeightsSummary:
 
 
 def info(graph) -> WeightsInfo:
-    """The :class:`WeightsInfo` of a graph from :func:`build`/:func:`read` (a generic one otherwise)."""
-    found = getattr(graph, _INFO_ATTR, None)
+    """The :class:`WeightsInfo` of weights from :func:`build`/:func:`read` (a generic one otherwise)."""
+    found = graph.info if isinstance(graph, Weights) else None
     if found is not None:
         return found
     iso = tuple(map(str, graph.isolates))
@@ -455,10 +464,26 @@ class _Points:
             metric_units = boundaries.to_metric(units, boundaries.EQUIDISTANT_CRS)
             pts = metric_units.geometry if is_point else metric_units.geometry.centroid
             self.xyz = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()]) / 1000.0
-        from scipy.spatial import cKDTree
-
-        self.tree = cKDTree(self.xyz)
         self.n = len(units)
+        self._tree = None
+
+    @property
+    def tree(self):
+        # built on first use: importing scipy.spatial costs ~0.3 s, more than linking a few islands
+        if self._tree is None:
+            from scipy.spatial import cKDTree
+
+            self._tree = cKDTree(self.xyz)
+        return self._tree
+
+    def _candidates(self, rows, m):
+        """The m nearest units (by straight-line distance in ``xyz``) of each row, self included."""
+        if len(rows) * self.n <= 2_000_000 and self._tree is None:  # (rows x n x 3) floats: <= 48 MB
+            d2 = ((self.xyz[rows, None, :] - self.xyz[None, :, :]) ** 2).sum(axis=2)
+            part = np.argpartition(d2, m - 1, axis=1)[:, :m] if m < self.n else np.tile(np.arange(self.n), (len(rows), 1))
+            return part
+        _, cand = self.tree.query(self.xyz[rows], m)
+        return np.asarray(cand).reshape(len(rows), m)
 
     def dist(self, i, j):
         i = np.asarray(i, dtype=np.int64)
@@ -492,8 +517,7 @@ class _Points:
         """(i, j, d) of each row's k nearest other units, and the (k+1)-th distance when it exists."""
         rows = np.arange(self.n) if rows is None else np.asarray(rows, dtype=np.int64)
         m = min(self.n, k + 1 + 4)
-        _, cand = self.tree.query(self.xyz[rows], m)
-        cand = np.asarray(cand).reshape(len(rows), m)
+        cand = self._candidates(rows, m)
         ii = np.repeat(rows, m)
         jj = cand.ravel().astype(np.int64)
         ok = jj != ii
@@ -545,62 +569,6 @@ class _Edges:
 
 def _ones(km):
     return np.ones_like(np.asarray(km, dtype=float))
-
-
-def _group_ids(*keys) -> np.ndarray:
-    """An integer id per row, equal for rows whose keys are all equal (exact float comparison)."""
-    order = np.lexsort(keys[::-1])
-    change = np.zeros(len(order), dtype=bool)
-    if len(order):
-        change[0] = True
-        for k in keys:
-            ks = k[order]
-            change[1:] |= ks[1:] != ks[:-1]
-    gid = np.empty(len(order), dtype=np.int64)
-    gid[order] = np.cumsum(change) - 1
-    return gid
-
-
-def contiguity_pairs(geoms, *, rook: bool) -> tuple[np.ndarray, np.ndarray]:
-    """(i, j) positions of every ordered pair of polygons sharing a vertex (queen) or an edge (rook).
-
-    The neighbour sets are those of libpysal's vertex-set method
-    (``Graph.build_contiguity(..., strict=False)``): two units are queen
-    neighbours when a vertex of one has exactly the coordinates of a vertex of
-    the other, rook neighbours when a segment between two consecutive vertices
-    of a ring of one is a segment of the other (either direction).  Written here,
-    rather than calling libpysal, because libpysal walks every vertex in a Python
-    loop (≈ 2.5 s per 100,000 units): here the vertices (or edges) are grouped by
-    one sort, and the unit pairs come from the sparse product of the
-    unit × vertex incidence matrix with its transpose.  Equality with libpysal is
-    tested on grids, shuffled ids, multipolygons, holes and the embedded coverage.
-    """
-    import shapely
-
-    geoms = np.asarray(geoms, dtype=object)
-    n = len(geoms)
-    parts, part_of = shapely.get_parts(geoms, return_index=True)
-    rings, ring_part = shapely.get_rings(parts, return_index=True)
-    xy, ring_of = shapely.get_coordinates(rings, return_index=True)
-    owner = part_of[ring_part[ring_of]]
-    x = xy[:, 0] + 0.0  # -0.0 and 0.0 are the same vertex (as Python's tuple comparison says)
-    y = xy[:, 1] + 0.0
-    vertex = _group_ids(x, y)
-    if rook:
-        same_ring = ring_of[1:] == ring_of[:-1]
-        a, b = vertex[:-1][same_ring], vertex[1:][same_ring]
-        key = _group_ids(np.minimum(a, b), np.maximum(a, b))
-        owner = owner[:-1][same_ring]
-    else:
-        key = vertex
-    m = int(key.max()) + 1 if len(key) else 0
-    incidence = sp.csr_array((np.ones(len(key), dtype=np.int32), (owner, key)), shape=(n, m))
-    incidence.data[:] = 1
-    shared = sp.coo_array(incidence @ incidence.T)
-    off = shared.row != shared.col
-    i, j = shared.row[off].astype(np.int64), shared.col[off].astype(np.int64)
-    order = np.lexsort((j, i))
-    return i[order], j[order]
 
 
 def _contiguity(units, ids, rook: bool) -> _Edges:
@@ -748,10 +716,11 @@ def _apply_islands(edges: _Edges, ids, policy: str, k_link: int, units, metric, 
 
 
 def _graph_from_positions(ids, heads, tails, weights, keep_mask=None):
-    """A libpysal Graph ordered like ``ids`` (isolates as 0-weight self loops, libpysal's convention)."""
-    from libpysal.graph import Graph
-
+    """A :class:`Weights` ordered like ``ids`` from edge positions (zero weights dropped)."""
     ids = pd.Index([str(i) for i in ids])
+    heads = np.asarray(heads, dtype=np.int64)
+    tails = np.asarray(tails, dtype=np.int64)
+    weights = np.asarray(weights, dtype=float)
     if keep_mask is not None and not keep_mask.all():
         ok = keep_mask[heads] & keep_mask[tails]
         heads, tails, weights = heads[ok], tails[ok], weights[ok]
@@ -759,25 +728,16 @@ def _graph_from_positions(ids, heads, tails, weights, keep_mask=None):
         heads, tails = newpos[heads], newpos[tails]
         ids = ids[keep_mask]
     n = len(ids)
-    heads = np.asarray(heads, dtype=np.int64)
-    tails = np.asarray(tails, dtype=np.int64)
-    weights = np.asarray(weights, dtype=float)
     nz = weights != 0
-    heads, tails, weights = heads[nz], tails[nz], weights[nz]
-    iso = np.setdiff1d(np.arange(n), heads)
-    heads = np.concatenate([heads, iso])
-    tails = np.concatenate([tails, iso])
-    weights = np.concatenate([weights, np.zeros(len(iso))])
-    order = np.lexsort((tails, heads))
-    index = pd.MultiIndex(
-        levels=[ids, ids], codes=[heads[order], tails[order]], names=["focal", "neighbor"], verify_integrity=False
-    )
-    return Graph(pd.Series(weights[order], index=index, name="weight"), is_sorted=True)
+    W = sp.csr_array((weights[nz], (heads[nz], tails[nz])), shape=(n, n))
+    return Weights(ids=ids, sparse=W)
 
 
 def _with_info(graph, meta: WeightsInfo):
-    object.__setattr__(graph, _INFO_ATTR, meta)
-    return graph
+    """``graph`` with its build record inside (a :class:`Weights`; a libpysal Graph is converted)."""
+    if not isinstance(graph, Weights):
+        graph = Weights(ids=graph.unique_ids, sparse=graph.sparse, transformation=str(graph.transformation))
+    return graph.with_info(meta)
 
 
 def _transform(graph, transform: str):
@@ -824,7 +784,7 @@ def build(
     islands: str = DEFAULT_ISLANDS,
     metric: str = "great-circle",
 ):
-    """Spatial weights for ``units`` from a spec string, as a :class:`libpysal.graph.Graph`.
+    """Spatial weights for ``units`` from a spec string, as a :class:`Weights`.
 
     Parameters
     ----------
@@ -845,9 +805,9 @@ def build(
 
     Returns
     -------
-    libpysal.graph.Graph
+    Weights
         ``graph.unique_ids`` are the ids as strings in the order of ``units.index``
-        (minus dropped islands); ``graph.sparse`` is the CSR matrix in that order.
+        (minus dropped islands); ``graph.sparse`` is the CSR array in that order.
         :func:`info` tells how it was built; :func:`summarize` gives counts.
     """
     from geo.errors import check_choice
