@@ -13,6 +13,7 @@ share edges exactly.  See ``boundaries/PROVENANCE.md``.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import hashlib
 import os
@@ -38,6 +39,9 @@ __all__ = [
     "id_text",
     "classify_level",
     "to_metric",
+    "projection_for",
+    "CHINA_BOUNDS",
+    "assume_crs",
     "centroids",
     "great_circle_km",
     "check_coverage",
@@ -306,19 +310,62 @@ def china(*, scope: str = "prefecture-and-above"):
     return out
 
 
-def from_file(path, id_col: str, *, name_col: str | None = None, repair: bool = False):
+_ASSUMED_CRS: contextvars.ContextVar = contextvars.ContextVar("geo_assumed_crs", default=None)
+
+
+@contextlib.contextmanager
+def assume_crs(crs):
+    """Within the block, boundary files that declare no CRS are read as being in ``crs`` (the CLI's
+    ``--crs EPSG:…``); files that declare one are unaffected (a different one is an error)."""
+    token = _ASSUMED_CRS.set(crs)
+    try:
+        yield
+    finally:
+        _ASSUMED_CRS.reset(token)
+
+
+def _check_crs(crs, path):
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError as ProjCRSError
+
+    try:
+        return CRS.from_user_input(crs)
+    except ProjCRSError:
+        raise CRSError(f"{path}: --crs {crs!r} is not a CRS (use e.g. EPSG:4326 or EPSG:32650)") from None
+
+
+def from_file(path, id_col: str, *, name_col: str | None = None, repair: bool = False, crs=None):
     """A user's boundary file (any format pyogrio reads, or GeoParquet) in the data model.
 
     The ``id_col`` values become the index (as strings; codes are normalised to
-    6 digits when every value is a code).  The file must declare a CRS; the
-    result is reprojected to EPSG:4326.  Invalid geometries raise GeometryError
-    naming the ids, unless ``repair=True`` (then ``make_valid`` is applied).
+    6 digits when every value is a code).  The result is reprojected to
+    EPSG:4326.  A file that declares no CRS is read in ``crs`` (CLI ``--crs``;
+    see :func:`assume_crs`); without one it keeps its own coordinates and no
+    CRS, so contiguity (queen, rook) works on it but distances, centroids and
+    maps do not (they raise CRSError asking for ``--crs``).  ``crs`` for a file
+    that declares a different CRS is an error.  Invalid geometries raise
+    GeometryError naming the ids, unless ``repair=True`` (``make_valid``).
     """
     import shapely
 
     from geo._io import read_vector, require_columns
 
-    gdf = read_vector(path, require_crs=True)
+    crs = crs if crs is not None else _ASSUMED_CRS.get()
+    wanted = _check_crs(crs, path) if crs is not None else None
+    gdf = read_vector(path, require_crs=False)
+    if gdf.crs is None and wanted is not None:
+        gdf = gdf.set_crs(wanted)
+        if wanted.is_geographic:
+            x0, y0, x1, y1 = gdf.total_bounds
+            if x0 < -180 or x1 > 360 or y0 < -90 or y1 > 90:
+                raise CRSError(
+                    f"{path}: --crs {crs} is in degrees but the coordinates span x {x0:g}..{x1:g}, "
+                    f"y {y0:g}..{y1:g}; they look projected (metres): give the projected CRS"
+                )
+    elif gdf.crs is not None and wanted is not None and not gdf.crs.equals(wanted):
+        raise CRSError(
+            f"{path}: the file declares {gdf.crs.to_string()}; --crs {crs} is only for files that declare none"
+        )
     require_columns(gdf, [id_col], source=path)
     if name_col is not None:
         require_columns(gdf, [name_col], source=path)
@@ -352,8 +399,12 @@ def from_file(path, id_col: str, *, name_col: str | None = None, repair: bool = 
         out = out.rename(columns={name_col: "name"})
     if "name" not in out.columns:
         out["name"] = out.index.astype(str)
-    out = out.to_crs("EPSG:4326")
+    if out.crs is not None:
+        out = out.to_crs("EPSG:4326")
     out.attrs["source"] = str(path)
+    if out.crs is None:
+        out.attrs["crs_note"] = (f"{path} declares no CRS: contiguity (queen, rook) uses its coordinates as they "
+                                 "are; distances need --crs EPSG:…")
     return out
 
 
@@ -372,24 +423,70 @@ def id_text(value):
     return text
 
 
-def load(path=None, id_col: str | None = None, *, scope: str = "prefecture-and-above", repair: bool = False):
-    """Embedded boundaries when ``path`` is None, else :func:`from_file`."""
+def load(path=None, id_col: str | None = None, *, scope: str = "prefecture-and-above", repair: bool = False,
+         crs=None):
+    """Embedded boundaries when ``path`` is None, else :func:`from_file` (``crs`` for a file without one)."""
     if path is None:
         return china(scope=scope)
     if id_col is None:
         raise SchemaError(f"{path}: name the id column of the boundary file (--boundary-id)")
-    return from_file(path, id_col, repair=repair)
+    return from_file(path, id_col, repair=repair, crs=crs)
 
 
-def to_metric(gdf, crs: str = EQUAL_AREA_CRS):
-    """A copy in a projected CRS (default: the Albers equal-area conic for China)."""
+#: lon/lat box of China (with its seas): data inside it use China's projections
+CHINA_BOUNDS = (73.0, 3.0, 136.0, 54.0)
+PROJECTION_KINDS = ("equal-area", "equidistant")
+
+
+def _lonlat_bounds(gdf):
     if gdf.crs is None:
-        raise CRSError("boundaries have no CRS; use set_crs() first")
-    return gdf.to_crs(crs)
+        raise CRSError("the units have no CRS, so distances and areas are unknown; give one with --crs EPSG:… "
+                       "(library: set_crs()); contiguity (queen, rook) needs none")
+    return tuple(float(v) for v in gdf.to_crs("EPSG:4326").total_bounds)
+
+
+def projection_for(gdf, kind: str = "equal-area") -> str:
+    """The projected CRS geo uses for ``gdf``: China's conics when the data lie in China, else a conic
+    fitted to the data's own extent.
+
+    ``kind="equal-area"`` (areas, centroids): Albers equal-area conic; ``"equidistant"``
+    (straight-line distances): equidistant conic.  Outside :data:`CHINA_BOUNDS` the
+    standard parallels sit at 1/6 and 5/6 of the data's latitude range and the
+    central meridian at its middle (the usual rule for a conic's scale error to
+    stay small over the area; e.g. under 0.1 % across North Carolina, where
+    China's conic is off by up to 2 %).  When the range is under 1° or straddles
+    the equator, an azimuthal projection centred on the data is used instead
+    (Lambert equal-area / azimuthal equidistant).  The string returned is a PROJ
+    definition, stated in the outputs that use it.
+    """
+    check_choice("kind", kind, PROJECTION_KINDS)
+    x0, y0, x1, y1 = _lonlat_bounds(gdf)
+    cx0, cy0, cx1, cy1 = CHINA_BOUNDS
+    if cx0 <= x0 and x1 <= cx1 and cy0 <= y0 and y1 <= cy1:
+        return EQUAL_AREA_CRS if kind == "equal-area" else EQUIDISTANT_CRS
+    lon0 = round((x0 + x1) / 2.0, 3)
+    span = y1 - y0
+    if span < 1.0 or y0 < 0.0 < y1:
+        lat0 = round((y0 + y1) / 2.0, 3)
+        proj = "laea" if kind == "equal-area" else "aeqd"
+        return f"+proj={proj} +lat_0={lat0} +lon_0={lon0} +x_0=0 +y_0=0 +datum=WGS84 +units=m +no_defs"
+    lat1, lat2 = round(y0 + span / 6.0, 3), round(y1 - span / 6.0, 3)
+    proj = "aea" if kind == "equal-area" else "eqdc"
+    return (f"+proj={proj} +lat_0=0 +lon_0={lon0} +lat_1={lat1} +lat_2={lat2} +x_0=0 +y_0=0 "
+            "+datum=WGS84 +units=m +no_defs")
+
+
+def to_metric(gdf, crs: str | None = None):
+    """A copy in a projected CRS: ``crs``, or by default :func:`projection_for` (equal-area) of the data
+    (the Albers equal-area conic for China)."""
+    if gdf.crs is None:
+        _lonlat_bounds(gdf)  # raises CRSError with the --crs hint
+    return gdf.to_crs(crs if crs is not None else projection_for(gdf, "equal-area"))
 
 
 def centroids(gdf):
-    """Centroids computed in the equal-area CRS, returned in EPSG:4326 as a GeoSeries."""
+    """Centroids computed in the equal-area projection of the data (:func:`projection_for`), returned in
+    EPSG:4326 as a GeoSeries (China's Albers conic for Chinese data: unchanged results)."""
     return to_metric(gdf).geometry.centroid.to_crs("EPSG:4326")
 
 

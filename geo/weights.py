@@ -49,8 +49,12 @@ A path ending in ``.gal``, ``.gwt`` or ``.parquet``
     A weights file whose ids are the unit ids (see :func:`read`).
 
 Distances (``metric``): ``"great-circle"`` (default: geodesic on WGS-84 between
-centroids computed in :data:`geo.boundaries.EQUAL_AREA_CRS`) or ``"projected"``
-(straight lines in :data:`geo.boundaries.EQUIDISTANT_CRS`).
+centroids computed in an equal-area projection) or ``"projected"`` (straight
+lines in an equidistant projection).  Both projections come from
+:func:`geo.boundaries.projection_for`: China's conics for data in China, else
+conics fitted to the data's own extent; the one used is stated
+(``projection`` in :func:`info` / :func:`summarize`).  Units without a CRS
+(a file without one read with no ``--crs``) allow contiguity only.
 
 Islands (units without neighbours) follow a named policy, applied to the
 first-order graph (before higher orders are built from it, and before the
@@ -312,6 +316,8 @@ class WeightsInfo:
     linked: tuple = ()  #: (island, neighbour, km) links added by the ``link`` policy
     dropped: tuple = ()  #: units removed by the ``drop`` policy
     metric: str | None = None
+    projection: str | None = None  #: CRS of the centroids / straight-line distances (boundaries.projection_for)
+    notes: tuple = ()  #: e.g. that the units had no CRS (contiguity only)
 
 
 @dataclass(frozen=True)
@@ -335,6 +341,8 @@ class WeightsSummary:
     linked: tuple = ()
     dropped: tuple = ()
     metric: str | None = None
+    projection: str | None = None
+    notes: tuple = ()
 
     def to_json(self) -> dict:
         return {
@@ -355,6 +363,8 @@ class WeightsSummary:
             "linked": [{"island": a, "neighbor": b, "km": km} for a, b, km in self.linked],
             "dropped": list(self.dropped),
             "metric": self.metric,
+            "projection": self.projection,
+            "notes": list(self.notes),
         }
 
     def summary(self) -> str:
@@ -373,6 +383,9 @@ class WeightsSummary:
             lines.append(f"  dropped: {', '.join(self.dropped)}")
         if self.isolates:
             lines.append(f"  units left without neighbours: {', '.join(self.isolates)}")
+        if self.projection:
+            lines.append(f"centroids/distances computed in: {self.projection}")
+        lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
     __str__ = summary
@@ -419,6 +432,8 @@ def summarize(graph) -> WeightsSummary:
         linked=tuple(meta.linked),
         dropped=tuple(meta.dropped),
         metric=meta.metric,
+        projection=meta.projection,
+        notes=tuple(meta.notes),
     )
 
 
@@ -450,10 +465,12 @@ class _Points:
 
         self.metric = metric
         if units.crs is None:
-            raise CRSError("units have no CRS, so distances are unknown; use set_crs() first (e.g. EPSG:4326)")
+            raise CRSError("the units have no CRS, so distances are unknown; give one with --crs EPSG:… "
+                           "(library: set_crs()); contiguity (queen, rook) needs none")
         geom = units.geometry
         is_point = bool((geom.geom_type == "Point").all())
         if metric == "great-circle":
+            self.projection = None if is_point else boundaries.projection_for(units, "equal-area")
             pts = units.to_crs("EPSG:4326").geometry if is_point else boundaries.centroids(units)
             lon = np.radians(pts.x.to_numpy())
             lat = np.radians(pts.y.to_numpy())
@@ -461,7 +478,8 @@ class _Points:
             # unit-sphere coordinates: the chord length is monotone in great-circle distance
             self.xyz = np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
         else:
-            metric_units = boundaries.to_metric(units, boundaries.EQUIDISTANT_CRS)
+            self.projection = boundaries.projection_for(units, "equidistant")
+            metric_units = boundaries.to_metric(units, self.projection)
             pts = metric_units.geometry if is_point else metric_units.geometry.centroid
             self.xyz = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()]) / 1000.0
         self.n = len(units)
@@ -851,7 +869,13 @@ def build(
         edges.weights = edges.weights / gap
     graph = _graph_from_positions(ids, edges.heads, edges.tails, edges.weights, keep_mask)
     graph = _transform(graph, transform)
+    used_points = next(iter(cache.values()), None)
+    notes = ()
+    if units.crs is None:
+        notes = ("the units have no CRS: contiguity used their coordinates as they are (no distances)",)
     meta = WeightsInfo(
+        projection=getattr(used_points, "projection", None),
+        notes=notes,
         spec=str(parsed),
         kind=kind,
         transform=transform,

@@ -40,7 +40,19 @@ class _LazyGroup(click.Group):
         module = _command_modules().get(name)
         if module is None:
             return None
-        return importlib.import_module(module).command
+        return _alias_boundary_crs(importlib.import_module(module).command)
+
+
+def _alias_boundary_crs(command):
+    """Let ``--crs`` name ``--boundary-crs`` in commands (and subcommands) that have no ``--crs`` of their own."""
+    for sub in getattr(command, "commands", {}).values():
+        _alias_boundary_crs(sub)
+    params = getattr(command, "params", [])
+    taken = any("--crs" in p.opts for p in params if isinstance(p, click.Option))
+    for p in params:
+        if isinstance(p, click.Option) and p.name == "boundary_crs" and not taken:
+            p.opts.append("--crs")
+    return command
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

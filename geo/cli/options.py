@@ -23,7 +23,27 @@ __all__ = [
 ]
 
 
+def _boundary_crs(ctx, param, value):
+    """Read --boundaries files that declare no CRS in this one, for the rest of the command."""
+    if value:
+        from geo import boundaries
+
+        token = boundaries._ASSUMED_CRS.set(value)
+        ctx.call_on_close(lambda: boundaries._ASSUMED_CRS.reset(token))
+    return value
+
+
 def boundaries_options(f):
+    f = click.option(
+        "--boundary-crs",
+        "boundary_crs",
+        metavar="EPSG:…",
+        default=None,
+        expose_value=False,
+        callback=_boundary_crs,
+        help="CRS of a --boundaries file that declares none, e.g. EPSG:4326 (also --crs where the command has "
+        "no --crs of its own). Without it such a file still gives contiguity weights (queen, rook), not distances.",
+    )(f)
     f = click.option(
         "--scope",
         type=click.Choice(["prefecture-and-above", "all"]),
