@@ -1,8 +1,10 @@
 """Optional numba acceleration, with a pure-numpy fallback (one place for both).
 
-Only the conditional-permutation engine of the local statistics lives here.
-``conditional_counts`` runs the numba kernel when numba imports, else a
-vectorised numpy loop over permutations; both walk the same random draws in the
+The permutation engines of the global and local statistics live here (their
+numba kernels in ``geo/_numba_kernels.py``, imported only when used).
+``conditional_counts`` / ``permuted_forms`` run the numba kernels when numba is
+installed and the job is large enough to pay for importing it
+(:data:`NUMBA_MIN_WORK`), else vectorised numpy loops over permutations; both walk the same random draws in the
 same order, so they return the same counts (up to floating-point ties).
 
 Why our own engine rather than ``esda.crand``: esda copies the whole data
@@ -14,114 +16,35 @@ is ever stored (memory is linear in N × neighbours).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 
 import numpy as np
 
-__all__ = ["HAVE_NUMBA", "conditional_counts", "permuted_forms", "default_engine"]
+__all__ = ["HAVE_NUMBA", "NUMBA_MIN_WORK", "conditional_counts", "permuted_forms", "default_engine"]
 
-try:  # numba is a dependency, but keep the package usable without it
-    if os.environ.get("GEO_DISABLE_NUMBA") == "1":
-        raise ImportError("disabled by GEO_DISABLE_NUMBA=1")
-    import numba
+#: numba is importable (checked without importing it: the import costs ~0.25 s)
+HAVE_NUMBA = os.environ.get("GEO_DISABLE_NUMBA") != "1" and importlib.util.find_spec("numba") is not None
 
-    HAVE_NUMBA = True
-except ImportError:  # pragma: no cover - exercised with GEO_DISABLE_NUMBA=1
-    numba = None
-    HAVE_NUMBA = False
+#: below this many multiply-adds (units x permutations, or links x permutations) numpy is
+#: used: importing numba and loading its cached kernels (~0.5 s) costs more than the work
+NUMBA_MIN_WORK = 20_000_000
 
 
-def default_engine() -> str:
-    """``"numba"`` when numba is importable, else ``"numpy"``."""
-    return "numba" if HAVE_NUMBA else "numpy"
+def default_engine(work: float | None = None) -> str:
+    """``"numba"`` when numba is importable (and ``work``, if given, is at least :data:`NUMBA_MIN_WORK`),
+    else ``"numpy"``; both engines give the same permutations for the same seed."""
+    if not HAVE_NUMBA:
+        return "numpy"
+    if work is not None and work < NUMBA_MIN_WORK:
+        return "numpy"
+    return "numba"
 
 
-if HAVE_NUMBA:
+def _kernels():
+    import geo._numba_kernels as k
 
-    @numba.njit(cache=True, nogil=True)
-    def _one_unit(i, values, indptr, data, a, b, obs, draws):  # pragma: no cover - jitted
-        start = indptr[i]
-        k = indptr[i + 1] - start
-        n_perm = draws.shape[0]
-        count = 0
-        s = 0.0
-        ss = 0.0
-        for p in range(n_perm):
-            lag = 0.0
-            for m in range(k):
-                j = draws[p, m]
-                if j >= i:
-                    j += 1
-                lag += data[start + m] * values[j]
-            stat = a * lag + b
-            if stat >= obs:
-                count += 1
-            s += stat
-            ss += stat * stat
-        return count, s, ss
-
-    @numba.njit(cache=True, nogil=True)
-    def _finish(i, count, s, ss, n_perm, larger, mean, sd):  # pragma: no cover - jitted
-        larger[i] = count
-        mu = s / n_perm
-        mean[i] = mu
-        var = (ss - n_perm * mu * mu) / (n_perm - 1) if n_perm > 1 else 0.0
-        sd[i] = np.sqrt(var) if var > 0.0 else 0.0
-
-    @numba.njit(parallel=True, cache=True, nogil=True)
-    def _counts_parallel(values, indptr, indices, data, scale, shift, observed, draws):  # pragma: no cover
-        n = values.shape[0]
-        larger = np.full(n, -1, dtype=np.int64)
-        mean = np.full(n, np.nan)
-        sd = np.full(n, np.nan)
-        for i in numba.prange(n):
-            if indptr[i + 1] > indptr[i]:
-                c, s, ss = _one_unit(i, values, indptr, data, scale[i], shift[i], observed[i], draws)
-                _finish(i, c, s, ss, draws.shape[0], larger, mean, sd)
-        return larger, mean, sd
-
-    @numba.njit(cache=True, nogil=True)
-    def _counts_serial(values, indptr, indices, data, scale, shift, observed, draws):  # pragma: no cover
-        n = values.shape[0]
-        larger = np.full(n, -1, dtype=np.int64)
-        mean = np.full(n, np.nan)
-        sd = np.full(n, np.nan)
-        for i in range(n):
-            if indptr[i + 1] > indptr[i]:
-                c, s, ss = _one_unit(i, values, indptr, data, scale[i], shift[i], observed[i], draws)
-                _finish(i, c, s, ss, draws.shape[0], larger, mean, sd)
-        return larger, mean, sd
-
-    @numba.njit(parallel=True, cache=True, nogil=True)
-    def _forms_numba(values, rows, cols, vals, rc, use_rc, fixed, use_fixed, indptr, indices, data, U):
-        # pragma: no cover - jitted
-        n_perm, n = U.shape
-        quad = np.empty(n_perm)
-        sq = np.zeros(n_perm)
-        for b in numba.prange(n_perm):
-            zp = values.copy()
-            for i in range(n - 1, 0, -1):  # Fisher-Yates driven by the random words of row b
-                j = np.int64(((U[b, i] >> np.uint64(32)) * np.uint64(i + 1)) >> np.uint64(32))
-                tmp = zp[i]
-                zp[i] = zp[j]
-                zp[j] = tmp
-            q = 0.0
-            if use_fixed:  # u' W v with u fixed: row by row
-                for i in range(n):
-                    lag = 0.0
-                    for m in range(indptr[i], indptr[i + 1]):
-                        lag += data[m] * zp[indices[m]]
-                    q += fixed[i] * lag
-            else:  # v' W v = v' S v with S = upper triangle of W + W' (plus the diagonal): half the work
-                for k in range(rows.shape[0]):
-                    q += vals[k] * zp[rows[k]] * zp[cols[k]]
-            quad[b] = q
-            if use_rc:
-                s = 0.0
-                for i in range(n):
-                    s += zp[i] * zp[i] * rc[i]
-                sq[b] = s
-        return quad, sq
+    return k
 
 
 def _fisher_yates_numpy(values, U):
@@ -148,8 +71,8 @@ def permuted_forms(values, W, permutations, rng, *, rc=None, fixed=None, engine=
     """
     import scipy.sparse as sp
 
-    engine = engine or default_engine()
     n = len(values)
+    engine = engine or default_engine(float(n) * permutations)
     values = np.ascontiguousarray(values, dtype=np.float64)
     W = sp.csr_array(W)
     quad = np.empty(permutations)
@@ -177,7 +100,7 @@ def permuted_forms(values, W, permutations, rng, *, rc=None, fixed=None, engine=
         b = min(batch, permutations - done)
         U = rng.bit_generator.random_raw((b, n))
         if use_numba:
-            q, s = _forms_numba(values, *args, U)
+            q, s = _kernels()._forms_numba(values, *args, U)
         else:
             P = _fisher_yates_numpy(values, U)
             WP = (W @ P.T).T
@@ -249,14 +172,13 @@ def conditional_counts(values, W, scale, shift, observed, draws, *, engine=None)
     W : scipy CSR matrix with an empty diagonal (self-weights belong in ``shift``).
     scale, shift, observed : (N,) float arrays.
     draws : (P, max_k) int64 array of distinct positions in ``range(N - 1)`` per row.
-    engine : "numba", "numpy" or None (numba when available).
+    engine : "numba", "numpy" or None (numba when available and the job is large, see default_engine).
 
     Returns
     -------
     (larger, mean, sd): counts (−1 for units without neighbours), and the mean
     and standard deviation (ddof=1) of the simulated statistics.
     """
-    engine = engine or default_engine()
     args = (
         np.ascontiguousarray(values, dtype=np.float64),
         np.ascontiguousarray(W.indptr, dtype=np.int64),
@@ -267,12 +189,14 @@ def conditional_counts(values, W, scale, shift, observed, draws, *, engine=None)
         np.ascontiguousarray(observed, dtype=np.float64),
         np.ascontiguousarray(draws, dtype=np.int64),
     )
+    engine = engine or default_engine(float(len(args[3])) * args[7].shape[0])
     if engine == "numba":
         if not HAVE_NUMBA:
             from geo.errors import OptionError
 
             raise OptionError("engine='numba' needs the numba package: pip install numba")
         work = len(args[3]) * args[7].shape[0]  # links x permutations
-        kernel = _counts_parallel if work > 20_000_000 else _counts_serial  # threads cost more than tiny jobs
+        k = _kernels()
+        kernel = k._counts_parallel if work > 20_000_000 else k._counts_serial  # threads cost more than tiny jobs
         return kernel(*args)
     return _counts_numpy(*args)

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy import stats
+from scipy.special import ndtr  # the normal cdf; scipy.stats costs ~0.8 s to import (norm.sf(x) is ndtr(-x))
 
 from geo.errors import GeoError, InputError, ModelError, OptionError, SchemaError, check_choice
 
@@ -168,10 +168,10 @@ def _check_permutations(permutations) -> int:
 def _p_normal(z, alternative):
     z = np.asarray(z, dtype=float)
     if alternative == "two-sided":
-        return 2.0 * stats.norm.sf(np.abs(z))
+        return 2.0 * ndtr(-np.abs(z))
     if alternative == "greater":
-        return stats.norm.sf(z)
-    return stats.norm.cdf(z)
+        return ndtr(-z)
+    return ndtr(z)
 
 
 def _p_sim_global(observed, sims):
@@ -971,7 +971,7 @@ def local_moran(data, column=None, *, weights="queen", permutations: int = 999, 
     VIi = factor**2 * ((z / m2) ** 2 * (n / (n - 2)) * (Wi2 - Wi**2 / (n - 1)) * (m2 - z**2 / (n - 1)))
     with np.errstate(divide="ignore", invalid="ignore"):
         zi = np.where(VIi > 0, (Ii - EIi) / np.sqrt(VIi), np.nan)
-    p_norm = 2.0 * stats.norm.sf(np.abs(zi))
+    p_norm = 2.0 * ndtr(-np.abs(zi))
     p_sim, z_sim, _ = _local_permutation(z, Wo, factor * z / m2, np.zeros(n), Ii, permutations, _rng(seed), engine)
     card = np.diff(Wo.indptr)
     base = p_sim if permutations else p_norm
@@ -1143,7 +1143,7 @@ def local_g(data, column=None, *, weights="queen", star: bool = False, permutati
         G = lx / denom
         EG = EGraw / denom
         VG = VGraw / denom**2
-    p_norm = 2.0 * stats.norm.sf(np.abs(z))
+    p_norm = 2.0 * ndtr(-np.abs(z))
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = 1.0 / denom
     shift = diag * x * scale

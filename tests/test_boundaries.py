@@ -156,6 +156,13 @@ def test_user_file_any_format_any_crs(tmp_path, suffix):
     assert list(out["name"]) == ["A", "B", "C"]
 
 
+def _metres_file(tmp_path):
+    metres = tmp_path / "metres.shp"
+    _squares().to_crs("EPSG:32650").to_file(metres)
+    metres.with_suffix(".prj").unlink()
+    return metres
+
+
 def test_user_file_without_crs(tmp_path):
     path = tmp_path / "nocrs.geojson"
     path.write_text(_squares().set_crs(None, allow_override=True).to_json(), encoding="utf-8")
@@ -163,8 +170,31 @@ def test_user_file_without_crs(tmp_path):
     shp = tmp_path / "nocrs.shp"
     _squares().to_file(shp)
     shp.with_suffix(".prj").unlink()
-    with pytest.raises(CRSError, match="nocrs.shp: file declares no CRS"):
-        boundaries.from_file(shp, "code")
+    # read without a CRS: contiguity works on the coordinates as they are, distances ask for --crs
+    out = boundaries.from_file(shp, "code")
+    assert out.crs is None and "no CRS" in out.attrs["crs_note"]
+    from geo import weights as gw
+
+    q = gw.build("queen", out, transform="b")
+    assert gw.summarize(q).links > 0 and "no CRS" in gw.info(q).notes[0]
+    with pytest.raises(CRSError, match="--crs"):
+        gw.build("knn:1", out)
+    # with the CRS given (CLI --crs / --boundary-crs) the file is read as if it declared it
+    given = boundaries.from_file(shp, "code", crs="EPSG:3857")
+    assert given.crs.to_epsg() == 4326  # stored in EPSG:4326 as always
+    with pytest.raises(CRSError, match="look projected"):  # metres claimed to be degrees
+        boundaries.from_file(_metres_file(tmp_path), "code", crs="EPSG:4326")
+    with boundaries.assume_crs("EPSG:3857"):
+        assert boundaries.from_file(shp, "code").crs.to_epsg() == 4326
+    assert boundaries.from_file(shp, "code").crs is None  # the assumption ends with the block
+    with pytest.raises(CRSError, match="not a CRS"):
+        boundaries.from_file(shp, "code", crs="EPSG:nonsense")
+    # a file that declares a CRS keeps it; a different --crs is an error
+    declared = tmp_path / "declared.gpkg"
+    _squares().to_file(declared)
+    with pytest.raises(CRSError, match="only for files that declare none"):
+        boundaries.from_file(declared, "code", crs="EPSG:4326")
+    assert boundaries.from_file(declared, "code", crs="EPSG:3857").crs.to_epsg() == 4326  # the same: fine
 
 
 def test_user_file_invalid_geometry(tmp_path):

@@ -2,7 +2,8 @@
 
 import click
 
-from geo.cli.options import boundaries_options, data_options, emit, json_option, left_out, seed_option, weights_option
+from geo.cli.options import (boundaries_options, data_options, emit, json_option, left_out, out_option, seed_option,
+                             weights_option)
 
 
 @click.command(name="moran")
@@ -25,10 +26,12 @@ from geo.cli.options import boundaries_options, data_options, emit, json_option,
               help="Multiple-testing adjustment of the local p-values.")
 @click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05,
               show_default=True, help="Significance level for the LISA cluster labels.")
+@out_option(required=False, help="With --local: write the per-unit results as a table "
+           "(.parquet, .csv, .gpkg with geometry, .xlsx).")
 @boundaries_options
 @json_option
 def command(data_path, id_col, var, statistic, year, weights_spec, transform, islands, permutations, seed, local, adjust,
-            alpha, boundaries_path, boundary_id, scope, as_json):
+            alpha, out_path, boundaries_path, boundary_id, scope, as_json):
     """Moran's I of VAR: I, E[I], variance, z and p under normality and randomisation, and a
     permutation pseudo p-value; with --local the LISA of every unit (Ii, z, p_sim, HH/LL/HL/LH/ns).
 
@@ -39,6 +42,8 @@ def command(data_path, id_col, var, statistic, year, weights_spec, transform, is
     from geo.errors import OptionError
     from geo.layers import load_data
 
+    if out_path is not None and not local:
+        raise OptionError(f"--out {out_path}: the per-unit table comes with --local")
     ud = load_data(data_path, id_col=id_col, boundaries=boundaries_path, boundary_id=boundary_id, scope=scope,
                    weights=weights_spec)
     gw.parse_spec(weights_spec)  # a bad spec fails before any work
@@ -84,6 +89,10 @@ def command(data_path, id_col, var, statistic, year, weights_spec, transform, is
         emit(result, as_json, extra=extra, notes=notes)
         return
     lisa = ac.local_moran(gdf, var, weights=graph, permutations=permutations, seed=seed, adjust=adjust, alpha=alpha)
+    if out_path is not None:
+        from geo._io import write_frame
+
+        write_frame(lisa.to_frame(), out_path)
     emit(_WithLocal(result, lisa, year), as_json, extra=extra, notes=notes)
 
 
