@@ -12,7 +12,7 @@ from scipy import stats
 
 from geo.durbin import engine, tests as T
 from geo.durbin.panel import fit_panel
-from geo.errors import ModelError
+from geo.errors import ModelError, SchemaError
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +94,42 @@ def test_cross_section_degenerate_y(graph):
         gd.fit(df.assign(y=1.0), "y", ["x"], weights=graph, draws=0)
     with pytest.raises(ModelError, match="exact linear combination"):
         gd.fit(df.assign(y=2 * df["x"] + 1), "y", ["x"], weights=graph, draws=0)
+
+
+def test_unbalanced_panel_error_names_gaps_and_offers_drop(graph):
+    frame = _panel(graph, T=5)
+    ids = list(graph.unique_ids)
+    gone = frame[(frame["adcode"] == ids[3]) & (frame["year"] == 2003)].index
+    frame = frame.drop(gone)
+    frame.loc[(frame["adcode"] == ids[7]) & (frame["year"] == 2005), "x1"] = np.nan
+    with pytest.raises(SchemaError, match=rf"unbalanced panel: 2 of 337 units .*{ids[3]} lacks 2003; "
+                                          rf"{ids[7]} lacks 2005\).*--balance drop.* 335 units.*losing 8 obs"):
+        fit_panel(frame, "gdp", ["x1"], weights=graph, id="adcode", time="year", draws=0)
+
+
+def test_balance_drop_equals_a_fit_on_the_complete_units(graph):
+    from geo import weights
+
+    frame = _panel(graph, T=5, seed=3)
+    ids = list(graph.unique_ids)
+    drop_ids = [ids[3], ids[100]]
+    holed = frame.drop(frame[(frame["adcode"] == ids[3]) & (frame["year"] == 2003)].index)
+    holed.loc[(holed["adcode"] == ids[100]) & (holed["year"] == 2001), "gdp"] = np.nan
+    res = fit_panel(holed, "gdp", ["x1"], weights=graph, id="adcode", time="year", draws=0, balance="drop",
+                    names={ids[3]: "unit three"})
+    b = res.extra["balance"]
+    assert [d["id"] for d in b["dropped_units"]] == drop_ids
+    assert b["dropped_units"][0]["name"] == "unit three"
+    assert b["observations_lost"] == 4 + 4 and b["units_kept"] == 335
+    assert any("2 unit(s) not observed in every period were dropped" in n for n in res.notes)
+    # reference: the same rows, weights restricted to the kept units and row-standardised again
+    W = graph.sparse.tocsr()
+    keep = ~np.isin(ids, drop_ids)
+    Wk = W[keep][:, keep]
+    rs = np.asarray(Wk.sum(axis=1)).ravel()
+    Wk = (Wk.multiply(1 / rs[:, None])).tocsr()
+    ref = fit_panel(frame[~frame["adcode"].isin(drop_ids)], "gdp", ["x1"], weights=Wk,
+                    weight_ids=[i for i, k in zip(ids, keep) if k], id="adcode", time="year", draws=0)
+    assert res.rho == pytest.approx(ref.rho, rel=1e-10)
+    assert res.loglik == pytest.approx(ref.loglik, rel=1e-10)
+    assert res.n == 335 and not res.residuals.isna().any()

@@ -526,6 +526,8 @@ def fit_panel(
     weight_ids=None,
     covariance: str = "auto",
     impacts_order: int = 5,
+    balance: str = "error",
+    names=None,
 ):
     """Fit a panel SDM, SAR or SEM with fixed effects by maximum likelihood.
 
@@ -558,6 +560,13 @@ def fit_panel(
         Seed of the impacts simulation.
     weight_ids : sequence, optional
         Unit ids of the rows of a sparse ``weights`` matrix, in order.
+    balance : {"error", "drop"}
+        An unbalanced panel (a unit without a complete row in some period) is an error
+        naming the gaps (``error``), or the units not observed in every period are
+        dropped (``drop``; the weights are restricted to the kept units and row-standardised
+        again if they were) and listed in ``extra["balance"]`` and the notes.
+    names : mapping, optional
+        Unit id -> name, for the messages and the list of dropped units.
     covariance : {"auto", "information", "hessian"}
         ``information``: the expected information (Elhorst 2014 / Lee & Yu 2010
         formulas; dense N x N traces); ``hessian``: the observed information (analytic
@@ -590,6 +599,8 @@ def fit_panel(
         raise OptionError(f"draws={draws!r} must be >= 0")
     x_names = _as_names(x)
     W, ids = _weights_and_ids(weights, weight_ids)
+    data, W, ids, balanced = _balanced(data, W, ids, id=id, time=time, columns=[str(y), *x_names],
+                                       policy=balance, names=names)
     panel = _arrange(data, str(y), x_names, id, time, ids)
     scheme = _scheme(effects, bias_correction, W)
     if isinstance(logdet, LogDet):
@@ -673,7 +684,10 @@ def fit_panel(
         notes.append(
             "impacts: LeSage-Pace averages of the N x N effects matrix, the same in every period (Elhorst 2014)"
         )
+    if balanced.note():
+        notes.append(balanced.note())
     extra = {
+        "balance": balanced.to_json(),
         "periods": [_py(p) for p in panel.periods],
         "n_obs_effective": est.n_obs,
         "sigma2_divisor": est.n_obs,
@@ -704,6 +718,43 @@ def fit_panel(
         notes=tuple(notes),
         extra=extra,
     )
+
+
+def _balanced(data, W, ids, *, id, time, columns, policy, names):
+    """(data, W, ids, BalanceReport): the panel's gaps refused (``error``) or its incomplete units dropped.
+
+    With ``drop`` the weights are restricted to the kept units and, if they were
+    row-standardised, standardised again (rows left empty are islands).
+    """
+    from geo.durbin.balance import balance_panel
+
+    if policy == "ml":
+        raise OptionError("balance='ml' (ML on the observed cells) is not available for this model yet; "
+                          "use balance='drop'")
+    frame = data.reset_index() if (isinstance(data, pd.DataFrame) and (id not in data.columns or time not in data.columns)) else data
+    if not isinstance(frame, pd.DataFrame) or id not in frame.columns or time not in frame.columns:
+        return data, W, ids, _no_gaps(policy)
+    frame = frame.assign(**{id: _match_ids(frame[id], ids)})
+    missing_cols = [c for c in columns if c not in frame.columns]
+    if missing_cols:
+        return data, W, ids, _no_gaps(policy)  # _arrange names the missing column
+    kept, report = balance_panel(frame, id=id, time=time, columns=columns, units=ids, names=names, policy=policy)
+    if policy != "drop" or not report.dropped_units:
+        return data, W, ids, report
+    keep = ~ids.isin(list(report.dropped_units))
+    Wk = W[keep][:, keep].tocsr()
+    rows_full = np.asarray(W.sum(axis=1)).ravel()
+    if np.allclose(rows_full[rows_full != 0], 1.0) and W.nnz and W.data.min() >= 0:
+        rs = np.asarray(Wk.sum(axis=1)).ravel()
+        Wk = sp.diags(np.where(rs > 0, 1.0 / np.where(rs > 0, rs, 1.0), 0.0)) @ Wk
+        Wk = sp.csr_matrix(Wk)
+    return kept, Wk, ids[keep], report
+
+
+def _no_gaps(policy):
+    from geo.durbin.balance import BalanceReport
+
+    return BalanceReport(policy, 0, 0, (), (), 0, 0)
 
 
 def _input_order(data: pd.DataFrame, id: str, time: str, ids: pd.Index):
