@@ -4,9 +4,10 @@
 ``time=``, a fixed-effects panel via :mod:`geo.durbin.panel`) and returns a
 :class:`~geo.durbin.results.DurbinResult`.
 
-Modules: ``logdet`` (log|I - rho W|), ``cross`` (cross-section ML), ``impacts``
-(LeSage-Pace impacts with simulated inference), ``diagnostics`` (LM tests),
-``results`` (the result object), ``panel`` (panel fixed effects).
+Modules: ``engine`` (the one concentrated-likelihood maximiser, design and outcome
+checks), ``tests`` (chi-squared records: LR, Wald, Hausman, LM), ``logdet``
+(log|I - rho W|), ``cross`` (cross-section ML), ``impacts`` (LeSage-Pace impacts with
+simulated inference), ``results`` (the result object), ``panel`` (panel fixed effects).
 """
 
 from __future__ import annotations

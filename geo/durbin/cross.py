@@ -38,11 +38,12 @@ import numpy as np
 import pandas as pd
 import scipy.linalg as sla
 from scipy import stats
-from scipy.optimize import minimize_scalar
 
+from geo.durbin.engine import check_design, check_outcome, invert, maximise, ols
 from geo.durbin.impacts import TraceEngine, lag_impacts, linear_impacts
 from geo.durbin.logdet import LogDet, as_sparse_weights, make_logdet
 from geo.durbin.results import DurbinResult
+from geo.durbin.tests import lm_tests, lr_test, sdm_tests
 from geo.errors import ModelError, OptionError, check_choice
 
 __all__ = [
@@ -59,41 +60,6 @@ __all__ = [
 
 MODELS = ("sdm", "sar", "sem", "slx", "sdem", "ols")
 INTERCEPT = "(Intercept)"
-_XATOL = 1e-10
-
-
-# --------------------------------------------------------------------------- design
-def check_design(Z: np.ndarray, names) -> None:
-    """Raise ModelError naming the columns that make Z rank-deficient (or non-finite)."""
-    names = list(names)
-    if not np.all(np.isfinite(Z)):
-        bad = [names[j] for j in range(Z.shape[1]) if not np.all(np.isfinite(Z[:, j]))]
-        raise ModelError(f"regressors contain NaN or infinite values: {', '.join(bad)}")
-    n, k = Z.shape
-    if n <= k:
-        raise ModelError(f"singular design: {n} observations for {k} coefficients ({', '.join(names)})")
-    scale = np.sqrt((Z**2).sum(axis=0))
-    if np.any(scale == 0):
-        zero = [names[j] for j in np.flatnonzero(scale == 0)]
-        raise ModelError(f"singular design: column(s) {', '.join(zero)} are all zero")
-    _, R, piv = sla.qr(Z / scale, mode="economic", pivoting=True)
-    d = np.abs(np.diag(R))
-    tol = max(Z.shape) * np.finfo(float).eps * 1e3 * d[0]
-    rank = int(np.sum(d > tol))
-    if rank < k:
-        dropped = [names[j] for j in piv[rank:]]
-        raise ModelError(
-            "singular design: column(s) "
-            + ", ".join(repr(c) for c in dropped)
-            + " are linear combinations of the other regressors (a constant regressor, a duplicated "
-            "variable, or a lag W x that equals x or the intercept); drop them"
-        )
-
-
-def _ols(Z, ys):
-    """Least-squares coefficients of each column of ys on Z (Z full rank)."""
-    q, r = np.linalg.qr(Z)
-    return sla.solve_triangular(r, q.T @ ys)
 
 
 def coef_frame(names, estimate, se, *, df=None) -> pd.DataFrame:
@@ -111,76 +77,18 @@ def _spatial_dict(est, se):
     return {"estimate": float(est), "se": float(se), "z": float(z), "p": float(2.0 * stats.norm.sf(abs(z)))}
 
 
-def _brent(f, lo, hi, what):
-    res = minimize_scalar(lambda r: -f(r), bounds=(lo, hi), method="bounded", options={"xatol": _XATOL, "maxiter": 500})
-    if not res.success or not np.isfinite(res.fun):
-        raise ModelError(f"the likelihood in {what} did not converge on ({lo:.4g}, {hi:.4g}): {res.message}")
-    return float(res.x)
-
-
-def _corrected(f, f_locate, lower, upper, x0, h=0.01, max_iter=12):
-    """Maximise f = f_locate + delta with delta (the log-determinant's approximation error) smooth.
-
-    delta is interpolated by a quadratic through the last three exact evaluations and the
-    cheap f_locate + quadratic is maximised by Brent; this converges in a few exact
-    evaluations. Returns None when it does not (the caller then runs Brent on f).
-    """
-    xs = [x for x in (x0 - h, x0 + h, x0) if lower < x < upper]
-    if len(xs) < 3:
-        return None
-    fs = [f(x) for x in xs]
-    ds = [fx - f_locate(x) for x, fx in zip(xs, fs)]
-    x_last = x0
-    for _ in range(max_iter):
-        c = np.polyfit(np.array(xs[-3:]) - x_last, np.array(ds[-3:]), 2)
-        lo, hi = max(lower, x_last - 2 * h), min(upper, x_last + 2 * h)
-        x_new = _brent(lambda r: f_locate(r) + np.polyval(c, r - x_last), lo, hi, "the corrected likelihood")
-        if min(x_new - lo, hi - x_new) < 1e-6 * h:
-            return None
-        if abs(x_new - x_last) <= 3e-8 * (1.0 + abs(x_new)):  # Brent's own resolution
-            fx = f(x_new)
-            # the exact likelihood must not be lower than at any point evaluated on the way
-            return x_new if fx >= max(fs) - 1e-10 * abs(fx) else None
-        xs.append(x_new)
-        fs.append(f(x_new))
-        ds.append(fs[-1] - f_locate(x_new))
-        x_last = x_new
-    return None
-
-
-def _maximise(f, lower, upper, what, f_locate=None):
-    """Bounded Brent maximisation of f on (lower, upper).
-
-    With ``f_locate`` (the same likelihood with a cheap approximate log-determinant) the
-    optimum is located on the approximation and then corrected with a few exact
-    evaluations (``_corrected``), which cuts the number of sparse LU factorisations from
-    ~12 to ~5 per fit; plain Brent on f is the fallback.
-    """
-    span = upper - lower
-    x = None
-    if f_locate is not None:
-        x0 = _brent(f_locate, lower, upper, what)
-        x = _corrected(f, f_locate, lower, upper, x0)
-    if x is None:
-        x = _brent(f, lower, upper, what)
-    if min(x - lower, upper - x) < 1e-6 * span:
-        raise ModelError(
-            f"{what} = {x:.6g} is on the bound of its admissible interval ({lower:.4g}, {upper:.4g}); "
-            "the likelihood has no interior maximum (check the weights and the model)"
-        )
-    return x
-
-
 # --------------------------------------------------------------------------- lag (SAR / SDM)
-def lag_ml(y, Z, Wy, logdet, lower, upper, *, t: int = 1, locator=None) -> dict:
-    """Concentrated ML of y = rho Wy + Z b + e. ``logdet(rho)`` is log|I - rho W| (times t for panels).
+def lag_ml(y, Z, Wy, logdet, lower, upper, *, n_obs: int | None = None, locator=None) -> dict:
+    """Concentrated ML of y = rho Wy + Z b + e; ``logdet(rho)`` is the whole Jacobian term.
 
-    ``locator`` (optional, e.g. ``LogDet.locator``) is a cheap approximate log-determinant
-    used only to bracket the optimum. Returns rho, beta, residuals, sigma2 (SSE / len(y))
-    and the log-likelihood.
+    For a cross-section the Jacobian is log|I - rho W|; panels pass their T-scaled (and,
+    with Lee-Yu time effects, unit-root-corrected) Jacobian and ``n_obs``, the effective
+    number of observations (default len(y)) that divides the SSE. ``locator`` (optional,
+    e.g. ``LogDet.locator``) is a cheap approximate Jacobian used only to bracket the
+    optimum. Returns rho, beta, residuals, sigma2 (SSE / n_obs) and the log-likelihood.
     """
-    n = len(y)
-    B = _ols(Z, np.column_stack([y, Wy]))
+    n = len(y) if n_obs is None else int(n_obs)
+    B = ols(Z, np.column_stack([y, Wy]))
     b0, bL = B[:, 0], B[:, 1]
     e0 = y - Z @ b0
     eL = Wy - Z @ bL
@@ -188,22 +96,24 @@ def lag_ml(y, Z, Wy, logdet, lower, upper, *, t: int = 1, locator=None) -> dict:
 
     def conc(rho, ld=logdet):
         sse = a00 - 2.0 * rho * a01 + rho * rho * a11
-        return -0.5 * n * math.log(sse / n) + t * ld(rho)
+        return -0.5 * n * math.log(sse / n) + ld(rho)
 
-    rho = _maximise(conc, lower, upper, "rho", None if locator is None else (lambda r: conc(r, locator)))
+    rho = maximise(conc, lower, upper, "rho", locator=None if locator is None else (lambda r: conc(r, locator)))
     beta = b0 - rho * bL
     e = e0 - rho * eL
     s2 = float(e @ e) / n
-    ll = -0.5 * n * (math.log(2 * math.pi) + math.log(s2) + 1.0) + t * logdet(rho)
+    ll = -0.5 * n * (math.log(2 * math.pi) + math.log(s2) + 1.0) + logdet(rho)
     return {"rho": rho, "beta": beta, "resid": e, "sigma2": s2, "loglik": ll}
 
 
-def lag_hessian_cov(y, Z, Wy, rho, beta, s2, ld2) -> np.ndarray:
+def lag_hessian_cov(y, Z, Wy, rho, beta, s2, ld2, *, n_obs: int | None = None, full: bool = False) -> np.ndarray:
     """Covariance of (rho, beta) from the observed Hessian of the full log-likelihood.
 
-    ``ld2`` is the second derivative of the (T-scaled) log-determinant at rho.
+    ``ld2`` is the second derivative of the Jacobian term at rho; ``n_obs`` the effective
+    number of observations (default len(y)). With ``full`` the covariance of
+    (rho, beta, sigma2) is returned.
     """
-    n = len(y)
+    n = len(y) if n_obs is None else int(n_obs)
     e = y - rho * Wy - Z @ beta
     k = Z.shape[1]
     H = np.empty((k + 2, k + 2))
@@ -213,8 +123,8 @@ def lag_hessian_cov(y, Z, Wy, rho, beta, s2, ld2) -> np.ndarray:
     H[1 : k + 1, 1 : k + 1] = -(Z.T @ Z) / s2
     H[1 : k + 1, k + 1] = H[k + 1, 1 : k + 1] = -(Z.T @ e) / s2**2
     H[k + 1, k + 1] = n / (2 * s2**2) - (e @ e) / s2**3
-    V = _inv(-H, "the observed Hessian")
-    return V[: k + 1, : k + 1]
+    V = invert(-H, "the observed Hessian")
+    return V if full else V[: k + 1, : k + 1]
 
 
 def _lag_information_cov(Wd, Z, rho, beta, s2) -> np.ndarray:
@@ -232,13 +142,13 @@ def _lag_information_cov(Wd, Z, rho, beta, s2) -> np.ndarray:
     info[1, 1] = tr_wa2 + tr_wawa + (wazb @ wazb) / s2
     info[1, 2:] = info[2:, 1] = (Z.T @ wazb) / s2
     info[2:, 2:] = (Z.T @ Z) / s2
-    V = _inv(info, "the information matrix")
+    V = invert(info, "the information matrix")
     return V[1:, 1:]
 
 
 # --------------------------------------------------------------------------- error (SEM / SDEM)
-def error_ml(y, Z, Wy, WZ, logdet, lower, upper, *, t: int = 1, locator=None) -> dict:
-    """Concentrated ML of y = Z b + u, u = lambda W u + e (``logdet`` times t for panels)."""
+def error_ml(y, Z, Wy, WZ, logdet, lower, upper, *, locator=None) -> dict:
+    """Concentrated ML of y = Z b + u, u = lambda W u + e; ``logdet(lambda)`` is the Jacobian term."""
     n, k = Z.shape
     Ya = np.column_stack([y, Z])
     WYa = np.column_stack([Wy, WZ])
@@ -261,14 +171,14 @@ def error_ml(y, Z, Wy, WZ, logdet, lower, upper, *, t: int = 1, locator=None) ->
         _, sse = parts(lam)
         if sse <= 0:
             return -np.inf
-        return -0.5 * n * math.log(sse / n) + t * ld(lam)
+        return -0.5 * n * math.log(sse / n) + ld(lam)
 
-    lam = _maximise(conc, lower, upper, "lambda", None if locator is None else (lambda r: conc(r, locator)))
+    lam = maximise(conc, lower, upper, "lambda", locator=None if locator is None else (lambda r: conc(r, locator)))
     beta, _ = parts(lam)
     e = y - Z @ beta
     u = e - lam * (Wy - WZ @ beta)
     s2 = float(u @ u) / n
-    ll = -0.5 * n * (math.log(2 * math.pi) + math.log(s2) + 1.0) + t * logdet(lam)
+    ll = -0.5 * n * (math.log(2 * math.pi) + math.log(s2) + 1.0) + logdet(lam)
     return {"lambda": lam, "beta": beta, "resid": e, "innov": u, "sigma2": s2, "loglik": ll}
 
 
@@ -288,10 +198,10 @@ def error_hessian_cov(y, Z, Wy, WZ, lam, beta, s2, ld2) -> np.ndarray:
     H[1 : k + 1, 1 : k + 1] = -(Xs.T @ Xs) / s2
     H[1 : k + 1, k + 1] = H[k + 1, 1 : k + 1] = -(Xs.T @ u) / s2**2
     H[k + 1, k + 1] = n / (2 * s2**2) - (u @ u) / s2**3
-    V = _inv(-H, "the observed Hessian")
+    V = invert(-H, "the observed Hessian")
     out = np.zeros((k + 1, k + 1))
     out[0, 0] = V[0, 0]
-    out[1:, 1:] = s2 * _inv(Xs.T @ Xs, "X*'X*")
+    out[1:, 1:] = s2 * invert(Xs.T @ Xs, "X*'X*")
     return out
 
 
@@ -306,54 +216,14 @@ def _error_information_cov(Wd, Z, WZ, lam, s2) -> np.ndarray:
     info[1, 1] = float(np.einsum("ij,ji->", WA, WA)) + float(np.einsum("ij,ij->", WA, WA))
     Xs = Z - lam * WZ
     info[2:, 2:] = (Xs.T @ Xs) / s2
-    V = _inv(info, "the information matrix")
+    V = invert(info, "the information matrix")
     return V[1:, 1:]
-
-
-def _inv(M, what):
-    try:
-        V = np.linalg.inv(M)
-    except np.linalg.LinAlgError as exc:
-        raise ModelError(f"{what} is singular; the model is not identified ({exc})") from exc
-    if not np.all(np.isfinite(V)) or np.any(np.diag(V) <= 0):
-        raise ModelError(f"{what} is not positive definite at the estimate; the fit did not converge to a maximum")
-    return V
-
-
-# --------------------------------------------------------------------------- tests
-def _chi2(stat, df, note=None):
-    out = {"statistic": float(stat), "df": int(df), "p": float(stats.chi2.sf(stat, df))}
-    if note:
-        out["note"] = note
-    return out
-
-
-def sdm_tests(*, ll_sdm, ll_sar, ll_sem, rho, beta_x, theta, V_rbt) -> dict:
-    """LR and Wald tests of SDM against SAR (theta = 0) and SEM (theta = -rho beta).
-
-    ``V_rbt`` is the covariance of (rho, beta_x, theta) (intercept excluded).
-    """
-    K = len(theta)
-    Vt = V_rbt[1 + K :, 1 + K :]
-    wald_sar = float(theta @ np.linalg.solve(Vt, theta))
-    g = theta + rho * beta_x
-    G = np.zeros((K, 1 + 2 * K))
-    G[:, 0] = beta_x
-    G[:, 1 : 1 + K] = rho * np.eye(K)
-    G[:, 1 + K :] = np.eye(K)
-    wald_sem = float(g @ np.linalg.solve(G @ V_rbt @ G.T, g))
-    return {
-        "LR_sdm_vs_sar": _chi2(max(2.0 * (ll_sdm - ll_sar), 0.0), K, "H0: theta = 0 (SAR)"),
-        "Wald_sdm_vs_sar": _chi2(wald_sar, K, "H0: theta = 0 (SAR)"),
-        "LR_sdm_vs_sem": _chi2(max(2.0 * (ll_sdm - ll_sem), 0.0), K, "H0: theta = -rho beta (SEM, common factor)"),
-        "Wald_sdm_vs_sem": _chi2(wald_sem, K, "H0: theta = -rho beta (SEM, common factor)"),
-    }
 
 
 # --------------------------------------------------------------------------- driver
 def _ols_loglik(y, Z):
     n = len(y)
-    b = _ols(Z, y)
+    b = ols(Z, y)
     e = y - Z @ b
     s2 = float(e @ e) / n
     return b, e, -0.5 * n * (math.log(2 * math.pi) + math.log(s2) + 1.0)
@@ -432,6 +302,7 @@ def fit_cross(
     Z = np.column_stack([Xc, WX]) if durbin else Xc
     names = base_names + (lag_names if durbin else [])
     check_design(Z, names)
+    check_outcome(y, Z, y_name, x_names=x_names)
     kx = len(x_names)
     off = 1 if intercept else 0
 
@@ -462,7 +333,7 @@ def fit_cross(
         k_par = Z.shape[1] + 2
         test_out = {}
         _, _, ll_ols = _ols_loglik(y, Z)
-        test_out["LR_rho"] = _chi2(max(2 * (fit["loglik"] - ll_ols), 0.0), 1, "H0: rho = 0")
+        test_out["LR_rho"] = lr_test(fit["loglik"], ll_ols, 1, "H0: rho = 0")
         # impacts
         bx = beta[off : off + kx]
         th = beta[off + kx : off + 2 * kx] if model == "sdm" else None
@@ -497,7 +368,7 @@ def fit_cross(
         fitted = y - resid
         k_par = Z.shape[1] + 2
         _, _, ll_ols = _ols_loglik(y, Z)
-        test_out = {"LR_lambda": _chi2(max(2 * (fit["loglik"] - ll_ols), 0.0), 1, "H0: lambda = 0")}
+        test_out = {"LR_lambda": lr_test(fit["loglik"], ll_ols, 1, "H0: lambda = 0")}
         bx = beta[off : off + kx]
         if model == "sdem":
             th = beta[off + kx : off + 2 * kx]
@@ -544,8 +415,6 @@ def _trace_engine(Wm, ld, rho, rho_se, seed):
 
 
 def _fit_ols_family(y, Z, Wm, names, x_names, y_name, index, model, kx, off):
-    from geo.durbin.diagnostics import lm_tests
-
     n, k = Z.shape
     b, e, ll = _ols_loglik(y, Z)
     s2_ml = float(e @ e) / n

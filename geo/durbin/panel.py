@@ -79,7 +79,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy import optimize, stats
+from scipy import stats
+
+from geo.durbin.cross import lag_hessian_cov, lag_ml
+from geo.durbin.engine import check_design, check_outcome, invert, maximise
+from geo.durbin.tests import sdm_tests
 
 from geo.errors import JoinError, ModelError, OptionError, SchemaError, check_choice
 
@@ -91,8 +95,6 @@ BIAS_CORRECTIONS = ("lee-yu", "none")
 COVARIANCES = ("auto", "information", "hessian")
 #: expected information (dense traces) up to this many units; observed information beyond
 DENSE_MAX_N = 4000
-
-_XATOL = 1e-10
 
 
 # --------------------------------------------------------------------------- data
@@ -294,24 +296,11 @@ def _project_out(a: np.ndarray, z: np.ndarray) -> np.ndarray:
     return a - coef[:, None, ...] * z.reshape((1, -1) + (1,) * (a.ndim - 2))
 
 
-def _check_design(Z: np.ndarray, names: list[str], effects: str) -> None:
-    """Raise ModelError naming a regressor that is (near) constant or collinear after demeaning."""
-    scale = np.sqrt((Z**2).sum(axis=0))
-    for j, s in enumerate(scale):
-        if s <= 1e-10 * max(1.0, float(np.abs(Z).max())):
-            raise ModelError(
-                f"regressor {names[j]!r} has no variation left after sweeping out the {effects} effects "
-                "(it is constant within units or within periods); drop it"
-            )
-    Zs = Z / scale
-    sv = np.linalg.svd(Zs, compute_uv=False)
-    if sv[-1] < 1e-8 * sv[0]:
-        _, _, vt = np.linalg.svd(Zs)
-        worst = [names[j] for j in np.argsort(-np.abs(vt[-1]))[:3] if abs(vt[-1][j]) > 1e-3]
-        raise ModelError(
-            f"regressors are collinear after sweeping out the {effects} effects (involving {', '.join(worst)}); "
-            "drop one"
-        )
+def _check_swept(Z, Z_raw, names, effects, y, y_raw, y_name) -> None:
+    """The shared design and outcome checks on swept data, naming what the fixed effects absorbed."""
+    context = f"after sweeping out the {effects} effects"
+    check_design(Z, names, scale_before=np.sqrt((Z_raw**2).sum(axis=0)), context=context)
+    check_outcome(y, Z, y_name, scale_before=float(np.sqrt(y_raw @ y_raw)), context=context, x_names=names)
 
 
 @dataclass(frozen=True)
@@ -336,19 +325,6 @@ def _jacobian(ld, scheme: _Scheme, T_eff: int):
         c = scheme.c
         return lambda r: T_eff * (ld(r) - np.log1p(-r * c))
     return lambda r: T_eff * ld(r)
-
-
-def _maximise(neg_ll, lower: float, upper: float, what: str) -> float:
-    res = optimize.minimize_scalar(neg_ll, bounds=(lower, upper), method="bounded", options={"xatol": _XATOL})
-    if not np.isfinite(res.fun) or not res.success:
-        raise ModelError(f"the concentrated likelihood for {what} did not converge ({res.message})")
-    edge = 1e-6 * (upper - lower)
-    if res.x - lower < edge or upper - res.x < edge:
-        raise ModelError(
-            f"{what} = {res.x:.6g} is at the edge of its admissible interval ({lower:.6g}, {upper:.6g}); "
-            "the model is probably misspecified or the weights unsuitable"
-        )
-    return float(res.x)
 
 
 def _traces(W: sp.csr_matrix, rho: float, scheme: _Scheme):
@@ -393,23 +369,10 @@ def _fit_lag(panel: _Panel, W, ld, scheme: _Scheme, durbin: bool, effects: str, 
     wyt = _sweep(_lag(W, panel.y), scheme)
     K = Zt.shape[2]
     Z = Zt.reshape(T * N, K)
-    _check_design(Z, names, effects)
-    Q, R = np.linalg.qr(Z)
-    b = np.linalg.solve(R, Q.T @ np.column_stack([yt.ravel(), wyt.ravel()]))
-    E = np.column_stack([yt.ravel(), wyt.ravel()]) - Z @ b
-    e00, e01, e11 = float(E[:, 0] @ E[:, 0]), float(E[:, 0] @ E[:, 1]), float(E[:, 1] @ E[:, 1])
+    _check_swept(Z, X.reshape(T * N, K), names, effects, yt.ravel(), panel.y.ravel(), panel.y_name)
     jac = _jacobian(ld, scheme, T_eff)
-
-    def neg_ll(r):
-        ss = e00 - 2.0 * r * e01 + r * r * e11
-        return 0.5 * n_obs * np.log(ss) - jac(r)
-
-    rho = _maximise(neg_ll, ld.lower, ld.upper, "rho")
-    coef = b[:, 0] - rho * b[:, 1]
-    e = E[:, 0] - rho * E[:, 1]
-    ss = float(e @ e)
-    sigma2 = ss / n_obs
-    loglik = -0.5 * n_obs * (np.log(2.0 * np.pi) + 1.0 + np.log(sigma2)) + jac(rho)
+    fit = lag_ml(yt.ravel(), Z, wyt.ravel(), jac, ld.lower, ld.upper, n_obs=n_obs)
+    rho, coef, e, sigma2, loglik = fit["rho"], fit["beta"], fit["resid"], fit["sigma2"], fit["loglik"]
 
     xb = (Z @ coef).reshape(T, N)
     if not vcov:
@@ -428,20 +391,20 @@ def _fit_lag(panel: _Panel, W, ld, scheme: _Scheme, durbin: bool, effects: str, 
         info[K + 1, K + 1] = n_obs / (2.0 * sigma2**2)
         method = "expected information: " + ("Lee & Yu (2010)" if scheme.lee_yu else "Elhorst (2014)")
     else:
-        # observed information: -Hessian of the log-likelihood at the estimate
-        wy = wyt.ravel()
+        # observed information: -Hessian of the log-likelihood at the estimate (the cross-section's, on the
+        # stacked swept data with the panel's Jacobian curvature and effective number of observations)
         d2 = T_eff * ld.second_derivative(rho)
         if scheme.drop_unit_root:
             d2 += T_eff * scheme.c**2 / (1.0 - rho * scheme.c) ** 2
-        info = np.zeros((K + 2, K + 2))
-        info[:K, :K] = Z.T @ Z / sigma2
-        info[:K, K] = info[K, :K] = Z.T @ wy / sigma2
-        info[K, K] = -d2 + float(wy @ wy) / sigma2
-        info[K, K + 1] = info[K + 1, K] = float(e @ wy) / sigma2**2
-        info[:K, K + 1] = info[K + 1, :K] = Z.T @ e / sigma2**2
-        info[K + 1, K + 1] = n_obs / (2.0 * sigma2**2)
+        V = lag_hessian_cov(yt.ravel(), Z, wyt.ravel(), rho, coef, sigma2, d2, n_obs=n_obs, full=True)
+        order = list(range(1, K + 1)) + [0, K + 1]  # (rho, beta, sigma2) -> (beta, rho, sigma2)
+        info = None
+        cov = V[np.ix_(order, order)]
         method = f"observed information (analytic Hessian, log-det curvature by {ld.method})"
-    cov = None if info is None else _invert(info)
+    if info is not None:
+        cov = invert(info, "the information matrix")
+    elif not vcov:
+        cov = None
     return _Estimate(
         "sdm" if durbin else "sar", tuple(names), coef, rho, sigma2, cov, method, float(loglik), n_obs,
         e.reshape(T, N),
@@ -458,7 +421,8 @@ def _fit_error(panel: _Panel, W, ld, scheme: _Scheme, effects: str, vcov="auto")
     # individual sweeping commutes with I_T kron B; time effects are projected out after filtering
     yi = _sweep(panel.y, ind_only)
     Xi = _sweep(panel.X, ind_only)
-    _check_design(_sweep(Xi, scheme).reshape(T * N, K), names, effects)
+    _check_swept(_sweep(Xi, scheme).reshape(T * N, K), panel.X.reshape(T * N, K), names, effects,
+                 _sweep(panel.y, scheme).ravel(), panel.y.ravel(), panel.y_name)
     wyi = _lag(W, yi)
     wXi = _lag(W, Xi)
     rows = np.asarray(W.sum(axis=1)).ravel()
@@ -479,11 +443,11 @@ def _fit_error(panel: _Panel, W, ld, scheme: _Scheme, effects: str, vcov="auto")
         e = yf - Xf @ beta
         return beta, e, Xf
 
-    def neg_ll(lam):
+    def conc(lam):
         _, e, _ = gls(lam)
-        return 0.5 * n_obs * np.log(float(e @ e)) - jac(lam)
+        return -0.5 * n_obs * np.log(float(e @ e)) + jac(lam)
 
-    lam = _maximise(neg_ll, ld.lower, ld.upper, "lambda")
+    lam = maximise(conc, ld.lower, ld.upper, "lambda")
     beta, e, Xf = gls(lam)
     sigma2 = float(e @ e) / n_obs
     loglik = -0.5 * n_obs * (np.log(2.0 * np.pi) + 1.0 + np.log(sigma2)) + jac(lam)
@@ -511,7 +475,7 @@ def _fit_error(panel: _Panel, W, ld, scheme: _Scheme, effects: str, vcov="auto")
         info[K, K + 1] = info[K + 1, K] = -0.5 * ss_p / sigma2**2
         method = f"observed information (log-det curvature by {ld.method})"
     info[K + 1, K + 1] = n_obs / (2.0 * sigma2**2)
-    cov = _invert(info)
+    cov = invert(info, "the information matrix")
     return _Estimate("sem", tuple(names), beta, lam, sigma2, cov, method, float(loglik), n_obs, e.reshape(T, N))
 
 
@@ -535,49 +499,11 @@ def _id_column(data, id, time):
     raise OptionError("a panel needs id= (the unit-id column) next to time=")
 
 
-def _invert(info: np.ndarray) -> np.ndarray:
-    try:
-        cov = np.linalg.inv(info)
-    except np.linalg.LinAlgError as exc:
-        raise ModelError(f"the information matrix is singular: {exc}") from exc
-    if not np.all(np.isfinite(cov)) or np.any(np.diag(cov) <= 0):
-        raise ModelError("the information matrix is not positive definite at the estimate")
-    return cov
-
-
 def _estimate(panel: _Panel, W, ld, model: str, scheme: _Scheme, effects: str, vcov="auto") -> _Estimate:
     """Fit one model; ``vcov`` = "auto" | "information" | "hessian" | False (skip the covariance)."""
     if model == "sem":
         return _fit_error(panel, W, ld, scheme, effects, vcov=vcov)
     return _fit_lag(panel, W, ld, scheme, durbin=model == "sdm", effects=effects, vcov=vcov)
-
-
-# --------------------------------------------------------------------------- tests
-
-
-def _chi2(stat: float, df: int, note: str | None = None) -> dict:
-    out = {"statistic": float(stat), "df": int(df), "p": float(stats.chi2.sf(max(stat, 0.0), df))}
-    if note:
-        out["note"] = note
-    return out
-
-
-def _durbin_tests(est: _Estimate, sar: _Estimate, sem: _Estimate) -> dict:
-    """LR and Wald tests of SDM against SAR (theta = 0) and SEM (theta = -rho beta)."""
-    K = len(est.names) // 2
-    beta, theta, rho = est.coef[:K], est.coef[K:], est.spatial
-    V = est.vcov[: 2 * K + 1, : 2 * K + 1]  # (beta, theta, rho)
-    Vt = V[K : 2 * K, K : 2 * K]
-    wald_sar = float(theta @ np.linalg.solve(Vt, theta))
-    g = theta + rho * beta
-    J = np.hstack([rho * np.eye(K), np.eye(K), beta[:, None]])
-    wald_sem = float(g @ np.linalg.solve(J @ V @ J.T, g))
-    return {
-        "LR_sdm_vs_sar": _chi2(2.0 * (est.loglik - sar.loglik), K),
-        "Wald_sdm_vs_sar": _chi2(wald_sar, K),
-        "LR_sdm_vs_sem": _chi2(2.0 * (est.loglik - sem.loglik), K),
-        "Wald_sdm_vs_sem": _chi2(wald_sem, K, "common-factor restriction theta = -rho beta (delta method)"),
-    }
 
 
 # ------------------------------------------------------------------------ public
@@ -600,6 +526,8 @@ def fit_panel(
     weight_ids=None,
     covariance: str = "auto",
     impacts_order: int = 5,
+    balance: str = "error",
+    names=None,
 ):
     """Fit a panel SDM, SAR or SEM with fixed effects by maximum likelihood.
 
@@ -632,6 +560,13 @@ def fit_panel(
         Seed of the impacts simulation.
     weight_ids : sequence, optional
         Unit ids of the rows of a sparse ``weights`` matrix, in order.
+    balance : {"error", "drop"}
+        An unbalanced panel (a unit without a complete row in some period) is an error
+        naming the gaps (``error``), or the units not observed in every period are
+        dropped (``drop``; the weights are restricted to the kept units and row-standardised
+        again if they were) and listed in ``extra["balance"]`` and the notes.
+    names : mapping, optional
+        Unit id -> name, for the messages and the list of dropped units.
     covariance : {"auto", "information", "hessian"}
         ``information``: the expected information (Elhorst 2014 / Lee & Yu 2010
         formulas; dense N x N traces); ``hessian``: the observed information (analytic
@@ -664,6 +599,8 @@ def fit_panel(
         raise OptionError(f"draws={draws!r} must be >= 0")
     x_names = _as_names(x)
     W, ids = _weights_and_ids(weights, weight_ids)
+    data, W, ids, balanced = _balanced(data, W, ids, id=id, time=time, columns=[str(y), *x_names],
+                                       policy=balance, names=names)
     panel = _arrange(data, str(y), x_names, id, time, ids)
     scheme = _scheme(effects, bias_correction, W)
     if isinstance(logdet, LogDet):
@@ -719,7 +656,9 @@ def fit_panel(
         if model == "sdm":
             sar = _estimate(panel, W, ld, "sar", scheme, effects, vcov=False)
             sem = _estimate(panel, W, ld, "sem", scheme, effects, vcov=False)
-            tests = _durbin_tests(est, sar, sem)
+            sel = [K] + list(range(K))  # (rho, beta, theta)
+            tests = sdm_tests(ll_sdm=est.loglik, ll_sar=sar.loglik, ll_sem=sem.loglik, rho=est.spatial,
+                              beta_x=est.coef[:nx], theta=est.coef[nx:], V_rbt=est.vcov[np.ix_(sel, sel)])
 
     T, N = panel.t, panel.n
     index = pd.MultiIndex.from_product([panel.periods, panel.ids], names=[time, id]).swaplevel()
@@ -745,7 +684,10 @@ def fit_panel(
         notes.append(
             "impacts: LeSage-Pace averages of the N x N effects matrix, the same in every period (Elhorst 2014)"
         )
+    if balanced.note():
+        notes.append(balanced.note())
     extra = {
+        "balance": balanced.to_json(),
         "periods": [_py(p) for p in panel.periods],
         "n_obs_effective": est.n_obs,
         "sigma2_divisor": est.n_obs,
@@ -776,6 +718,43 @@ def fit_panel(
         notes=tuple(notes),
         extra=extra,
     )
+
+
+def _balanced(data, W, ids, *, id, time, columns, policy, names):
+    """(data, W, ids, BalanceReport): the panel's gaps refused (``error``) or its incomplete units dropped.
+
+    With ``drop`` the weights are restricted to the kept units and, if they were
+    row-standardised, standardised again (rows left empty are islands).
+    """
+    from geo.durbin.balance import balance_panel
+
+    if policy == "ml":
+        raise OptionError("balance='ml' (ML on the observed cells) is not available for this model yet; "
+                          "use balance='drop'")
+    frame = data.reset_index() if (isinstance(data, pd.DataFrame) and (id not in data.columns or time not in data.columns)) else data
+    if not isinstance(frame, pd.DataFrame) or id not in frame.columns or time not in frame.columns:
+        return data, W, ids, _no_gaps(policy)
+    frame = frame.assign(**{id: _match_ids(frame[id], ids)})
+    missing_cols = [c for c in columns if c not in frame.columns]
+    if missing_cols:
+        return data, W, ids, _no_gaps(policy)  # _arrange names the missing column
+    kept, report = balance_panel(frame, id=id, time=time, columns=columns, units=ids, names=names, policy=policy)
+    if policy != "drop" or not report.dropped_units:
+        return data, W, ids, report
+    keep = ~ids.isin(list(report.dropped_units))
+    Wk = W[keep][:, keep].tocsr()
+    rows_full = np.asarray(W.sum(axis=1)).ravel()
+    if np.allclose(rows_full[rows_full != 0], 1.0) and W.nnz and W.data.min() >= 0:
+        rs = np.asarray(Wk.sum(axis=1)).ravel()
+        Wk = sp.diags(np.where(rs > 0, 1.0 / np.where(rs > 0, rs, 1.0), 0.0)) @ Wk
+        Wk = sp.csr_matrix(Wk)
+    return kept, Wk, ids[keep], report
+
+
+def _no_gaps(policy):
+    from geo.durbin.balance import BalanceReport
+
+    return BalanceReport(policy, 0, 0, (), (), 0, 0)
 
 
 def _input_order(data: pd.DataFrame, id: str, time: str, ids: pd.Index):

@@ -186,6 +186,8 @@ class DurbinResult:
                 "notes": list(self.notes),
             }
         )
+        if "balance" in self.extra:
+            out["balance"] = self.extra["balance"]
         return out
 
     def summary(self) -> str:

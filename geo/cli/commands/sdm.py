@@ -48,6 +48,12 @@ def _split(values) -> list[str]:
     "ols (with LM-lag/LM-error/robust/SARMA diagnostics).",
 )
 @weights_option
+@click.option("--transform", type=click.Choice(["r", "b", "v", "o"]), default="r", show_default=True,
+              help="Weights transformation (r row-standardised).")
+@click.option("--islands", default="link", show_default=True, metavar="POLICY",
+              help="Units without neighbours: link (to the nearest unit), link:K, keep, drop, error.")
+@click.option("--balance", type=click.Choice(["error", "drop"]), default="error", show_default=True,
+              help="Unbalanced panels: error (name the gaps) or drop (keep the units observed in every period).")
 @boundaries_options
 @click.option(
     "--logdet",
@@ -63,8 +69,9 @@ def _split(values) -> list[str]:
 @click.option("--latex", "latex_path", metavar="FILE", type=OutputPath(), default=None, help="Also write a LaTeX table to FILE.")
 @click.option("--html", "html_path", metavar="FILE", type=OutputPath(), default=None, help="Also write an HTML table to FILE.")
 @json_option
-def command(data_path, id_col, y, x, time_col, effects, bias_correction, model, weights_spec, boundaries_path,
-            boundary_id, scope, logdet, draws, seed, impacts_order, latex_path, html_path, as_json):
+def command(data_path, id_col, y, x, time_col, effects, bias_correction, model, weights_spec, transform, islands,
+            balance, boundaries_path, boundary_id, scope, logdet, draws, seed, impacts_order, latex_path, html_path,
+            as_json):
     """Fit a spatial Durbin model (or SAR/SEM/SLX/SDEM) and report direct, indirect and total impacts.
 
     --data is a vector file with geometry (the weights are built from it) or a table whose --id values
@@ -86,16 +93,27 @@ def command(data_path, id_col, y, x, time_col, effects, bias_correction, model, 
     ud = load_data(data_path, id_col=id_col, year_col=time_col, boundaries=boundaries_path,
                    boundary_id=boundary_id, scope=scope)
     columns = [y] + xs
+    extra = {}
     if time_col is not None:
-        units, panel = ud.panel(columns)
+        from geo.durbin.balance import balance_panel
+
+        ud._check_columns(columns)
+        table = ud.table
+        with_rows = ud.units.loc[[i for i in ud.units.index if i in set(table[ud.id_name])]]
+        names = with_rows["name"].to_dict() if "name" in with_rows.columns else None
+        frame, report = balance_panel(table, id=ud.id_name, time=ud.year_col, columns=columns, units=with_rows.index,
+                                      names=names, policy=balance, option="--balance drop")
+        units = with_rows.loc[[i for i in with_rows.index if i not in set(report.dropped_units)]]
         # every column of the table, so economic:VAR may name a variable that is not in the model
-        graph = gw.build(weights_spec, units, data=ud.table.set_index(ud.id_name))
+        graph = gw.build(weights_spec, units, data=table.set_index(ud.id_name), transform=transform, islands=islands)
         result = fit(
-            panel.reset_index(), y, xs, weights=graph, model=model, effects=effects or "twoways",
-            id=ud.id_name, time="year", bias_correction=bias_correction, logdet=logdet, draws=draws, seed=seed,
+            frame, y, xs, weights=graph, model=model, effects=effects or "twoways",
+            id=ud.id_name, time=ud.year_col, bias_correction=bias_correction, logdet=logdet, draws=draws, seed=seed,
             impacts_order=impacts_order,
         )
-        used = units.index
+        used = with_rows.index
+        extra["balance"] = report.to_json()
+        balance_note = report.note()
     else:
         if effects not in (None, "none"):
             raise OptionError(f"--effects {effects} needs a panel: give --time COL")
@@ -108,13 +126,16 @@ def command(data_path, id_col, y, x, time_col, effects, bias_correction, model, 
                 )
             year = years[0]
         gdf = ud.cross_section(year=year, columns=columns)
-        graph = gw.build(weights_spec, gdf, data=ud.cross_section(year=year))
+        graph = gw.build(weights_spec, gdf, data=ud.cross_section(year=year), transform=transform, islands=islands)
         result = fit(gdf, y, xs, weights=graph, model=model, draws=draws, seed=seed, logdet=logdet,
                      impacts_order=impacts_order)
         used = gdf.index
+        balance_note = None
     if latex_path:
         write_text(latex_path, result.to_latex())
     if html_path:
         write_text(html_path, result.to_html())
-    extra, notes = left_out(ud.units.index, used)
-    emit(result, as_json, extra={**extra, "weights": weights_spec}, notes=notes)
+    left, notes = left_out(ud.units.index, used)
+    if balance_note:
+        notes.append(f"note: {balance_note}")
+    emit(result, as_json, extra={**left, **extra, "weights": weights_spec}, notes=notes)
