@@ -126,7 +126,7 @@ def test_corridor_distances_hand_computed(china):
     jx = c["330400"]
     hand_jx = _segment_km(jx.x, jx.y, songjiang, hangzhou)
     # Jiaxing is a member (host) of this corridor: its raw distance is checked on a copy without hosts
-    raw, _ = rad._corridor_distances(pd.DataFrame({"lon": [jx.x], "lat": [jx.y]}), seg)
+    raw, _ = rad.geometry.corridor_distances(pd.DataFrame({"lon": [jx.x], "lat": [jx.y]}), seg)
     assert raw[0] == pytest.approx(hand_jx, rel=5e-3, abs=0.2)
     assert hand_jx < 25
     jh = c["330700"]  # Jinhua, beyond the Hangzhou end
@@ -147,7 +147,7 @@ def test_corridor_distances_hand_computed(china):
 def test_area_assignment_differs_from_centroid_when_it_should():
     """A unit with most of its area within 50 km but a long arm pulling its centroid beyond 50 km."""
     lon0, lat0 = 116.0, 40.0
-    local = rad._aeqd(lon0, lat0)
+    local = rad.geometry._aeqd(lon0, lat0)
     km = 1000.0
     square = box(0, -20 * km, 40 * km, 20 * km)
     arm = box(40 * km, -1 * km, 300 * km, 1 * km)
@@ -248,7 +248,7 @@ def test_stacked_handles_growing_effects_twfe_does_not_average_correctly(china):
 
 def test_event_study_pretrends_near_zero_under_null(asg400):
     p = simulate(asg400, host_effect=0.0, band_effects={}, seed=11)
-    ev = rad.event_study(p, "y_synthetic", asg400, window=(4, 4))
+    ev = rad.event_study(p, "y_synthetic", asg400, window=(4, 4), estimator="twfe")
     leads = ev.table[ev.table["rel_time"] < -1]
     assert len(leads) == 5 * 3
     assert (leads["estimate"].abs() < 4 * leads["se"]).all()
@@ -361,7 +361,8 @@ def test_cli_radiation_json(sim_csv, capsys):
     out = capsys.readouterr().out
     assert rc == 0
     js = json.loads(out)
-    assert js["estimator"].startswith("two-way fixed effects")
+    assert js["estimator"].startswith("imputation DID") and js["method"] == "imputation"  # the new default
+    assert js["inference"]["method"] == "cluster" and js["exposure"] == "nearest"
     assert [b["band"] for b in js["bands"]] == ["host", "0-100 km", "100-200 km", "200-300 km", "300-400 km"]
     b = {r["band"]: r for r in js["bands"]}
     assert b["100-200 km"]["lower_km"] == 100 and b["100-200 km"]["upper_km"] == 200
@@ -434,7 +435,7 @@ def test_band_did_matches_r_lm_with_clustered_se(rscript, tmp_path, china, new_z
     panel = demo_panel()
     asg = rad.assign_bands(china, zones=new_zones, bands=DEMO_BANDS)
     controls = ["invest_share_synthetic", "log_pop_density_synthetic"]
-    fit = rad.band_did(panel, "log_gdp_pc_synthetic", asg, controls=controls)
+    fit = rad.band_did(panel, "log_gdp_pc_synthetic", asg, controls=controls, estimator="twfe")
     keep = ~panel["adcode"].isin(fit.always_treated)
     d = panel[keep].reset_index(drop=True)
     t = asg.table
@@ -486,7 +487,7 @@ def test_cli_radiation_user_zones_stacked(sim_csv, tmp_path, capsys):
 def test_event_study_matches_r_lm(rscript, tmp_path, sim, asg400):
     import subprocess
 
-    ev = rad.event_study(sim, "y_synthetic", asg400, window=(3, 2))
+    ev = rad.event_study(sim, "y_synthetic", asg400, window=(3, 2), estimator="twfe")
     always = set(ev.always_treated)
     d = sim[~sim["adcode"].isin(always)].reset_index(drop=True)
     t = asg400.table

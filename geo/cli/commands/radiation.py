@@ -59,9 +59,10 @@ def zone_options(f):
     )(f)
     f = click.option(
         "--zone-kind",
-        type=click.Choice(["new-zone", "high-tech"]),
+        metavar="KIND[,KIND]",
         default=None,
-        help="Use the built-in registry: state-level new zones or national high-tech zones (default new-zone).",
+        help="Use the built-in registry: new-zone (state-level new zones, the default), high-tech (national "
+        "high-tech zones), or both as separate treatments: new-zone,high-tech.",
     )(f)
     f = click.option(
         "--zones",
@@ -130,7 +131,36 @@ def load_target(units, zones_path, zone_kind, zone_crs, corridor_cities, corrido
         return None, _check_years(cor, f"{corridor_file}")
     if zones_path is not None:
         return zones.from_file(zones_path, crs=zone_crs, units=units), None
-    return zones.registry(kind=zone_kind or "new-zone"), None
+    kinds = parse_kinds(zone_kind) or ("new-zone",)
+    if len(kinds) == 1:
+        return zones.registry(kind=kinds[0]), None
+    z = zones.registry()
+    return z[z["kind"].isin(kinds)].reset_index(drop=True), None
+
+
+def parse_kinds(zone_kind) -> tuple:
+    """``"new-zone,high-tech"`` -> ("new-zone", "high-tech"), each checked against the registry's kinds."""
+    from geo.errors import check_choice
+    from geo.zones import KINDS
+
+    if zone_kind is None:
+        return ()
+    kinds = tuple(dict.fromkeys(k.strip() for k in str(zone_kind).replace("，", ",").split(",") if k.strip()))
+    for k in kinds:
+        check_choice("--zone-kind", k, KINDS)
+    return kinds
+
+
+def treatment_kinds(zone_kind, zones) -> tuple:
+    """Kinds to treat separately: several --zone-kind values, or the distinct values of a zone file's kind column."""
+    kinds = parse_kinds(zone_kind)
+    if len(kinds) > 1:
+        return kinds
+    if zones is not None and zone_kind is None and "kind" in zones.columns:
+        distinct = tuple(dict.fromkeys(zones["kind"].astype(str).str.strip()))
+        if len(distinct) > 1:
+            return distinct
+    return ()
 
 
 def _check_years(cor, what):
@@ -148,11 +178,32 @@ def _check_years(cor, what):
 @zone_options
 @click.option(
     "--estimator",
-    type=click.Choice(["twfe", "stacked"]),
-    default="twfe",
+    type=click.Choice(["imputation", "stacked", "twfe"]),
+    default="imputation",
     show_default=True,
-    help="twfe: two-way fixed effects; stacked: stacked DID with clean controls (robust to heterogeneous effects).",
+    help="imputation: BJS/Gardner two-stage with rings (robust to heterogeneous and dynamic effects); stacked: "
+    "stacked DID with clean controls; twfe: classic two-way fixed effects (biased under dynamic effects).",
 )
+@click.option(
+    "--exposure",
+    type=click.Choice(["nearest", "count", "static"]),
+    default="nearest",
+    show_default=True,
+    help="nearest: each unit-year's ring from the nearest zone already approved; count: approved zones per ring; "
+    "static: one band and year per unit from the nearest zone (the old rule).",
+)
+@click.option(
+    "--inference",
+    default="cluster",
+    show_default=True,
+    metavar="cluster|wild|ri|conley[:KM]",
+    help="cluster: clustered by unit, t(G-1); wild: restricted wild cluster bootstrap (Webb weights); ri: "
+    "randomization inference over placebo zones; conley:KM: spatial HAC with a KM cutoff (default 200).",
+)
+@click.option("--draws", type=int, default=999, show_default=True,
+              help="Bootstrap draws (wild) or placebo draws (ri).")
+@click.option("--placebo", type=click.Choice(["zones", "years"]), default="zones", show_default=True,
+              help="Randomization inference: move the zones to random cities, or permute their approval years.")
 @click.option("--event-study", is_flag=True, help="Also fit the event study (leads and lags) to check pre-trends.")
 @click.option("--window", default="5,5", show_default=True, help="Event-study/stacked window: years before,after.")
 @click.option(
@@ -164,14 +215,15 @@ def _check_years(cor, what):
 @json_option
 def command(
     data_path, id_col, y, time_col, controls, boundaries_path, boundary_id, scope, zones_path, zone_kind, zone_crs,
-    bands, corridor_cities, corridor_year, corridor_file, assign, estimator, event_study, window, spatial,
-    weights_spec, seed, out_path, as_json,
+    bands, corridor_cities, corridor_year, corridor_file, assign, estimator, exposure, inference, draws, placebo,
+    event_study, window, spatial, weights_spec, seed, out_path, as_json,
 ):
     """How far does a zone's effect reach? Distance-band DID around zones or a corridor.
 
-    Each unit gets one band (host, 0-50 km, …, outside) and one treatment year
-    from its nearest zone; the band-DID compares bands before and after with
-    unit and year fixed effects, SEs clustered by unit.
+    Each unit-year is a host (from its first zone's approval), in the ring of
+    the nearest zone already approved, or unexposed; the imputation estimator
+    fits unit and year effects on unexposed unit-years and averages the
+    imputed effects per group (host first, then the rings).
 
     Example: geo radiation --data layers/demo_panel_synthetic.csv --y log_gdp_pc_synthetic
     --bands 100,200,300 --event-study --json
@@ -179,11 +231,15 @@ def command(
     from geo import radiation
     from geo.errors import OptionError
 
+    radiation.parse_inference(inference)
+    if draws < 19:
+        raise OptionError(f"--draws {draws}: give at least 19 (999 for published p-values)")
     controls = split_controls(controls)
     try:
         win = tuple(int(v) for v in window.split(","))
-        assert len(win) == 2
-    except (ValueError, AssertionError):
+        if len(win) != 2:
+            raise ValueError
+    except ValueError:
         raise OptionError(f"--window {window!r}: give years before,after, e.g. 5,5") from None
     edges = radiation.parse_bands(bands)
     ud, units, panel = load_inputs(
@@ -192,7 +248,8 @@ def command(
     zones, cor = load_target(units, zones_path, zone_kind, zone_crs, corridor_cities, corridor_file, corridor_year)
     result = radiation.analyse(
         panel, y, units=units, zones=zones, corridor=cor, bands=edges, assign=assign, controls=controls,
-        id=ud.id_name, time="year", estimator=estimator, event=event_study, spatial=spatial, weights=weights_spec,
+        id=ud.id_name, time="year", estimator=estimator, exposure=exposure, kinds=treatment_kinds(zone_kind, zones),
+        inference=inference, draws=draws, placebo=placebo, event=event_study, spatial=spatial, weights=weights_spec,
         window=win, seed=seed, synthetic=ud.synthetic,
     )
     if out_path:

@@ -36,7 +36,10 @@ from geo.cli.options import (
     show_default=True,
     help="bands: the distance-band DID; sdm: the spatial DID (panel SDM with D and WD).",
 )
-@click.option("--estimator", type=click.Choice(["twfe", "stacked"]), default="twfe", show_default=True)
+@click.option("--estimator", type=click.Choice(["imputation", "stacked", "twfe"]), default="imputation",
+              show_default=True, help="Band-DID estimator of the band model (see geo radiation).")
+@click.option("--exposure", type=click.Choice(["nearest", "static"]), default="nearest", show_default=True,
+              help="Band model: rings of the nearest zone already approved each year, or the old static rule.")
 @click.option("--draws", type=int, default=1000, show_default=True, help="Simulation draws for SDM intervals.")
 @click.option("--top", type=int, default=10, show_default=True, help="Gainers and losers listed in the text output.")
 @weights_option
@@ -46,7 +49,7 @@ from geo.cli.options import (
 def command(
     data_path, id_col, y, time_col, controls, boundaries_path, boundary_id, scope, zones_path, zone_kind, zone_crs,
     bands, corridor_cities, corridor_year, corridor_file, assign, host, at, new_corridor, year, model, estimator,
-    draws, top, weights_spec, seed, out_path, as_json,
+    exposure, draws, top, weights_spec, seed, out_path, as_json,
 ):
     """What would a new zone here do to the cities around it?
 
@@ -81,9 +84,14 @@ def command(
         data_path, id_col, time_col, y, controls, boundaries_path, boundary_id, scope, weights_spec
     )
     zones, cor = load_target(units, zones_path, zone_kind, zone_crs, corridor_cities, corridor_file, corridor_year)
-    asg = radiation.assign_bands(units, zones=zones, corridor=cor, bands=edges, assign=assign)
+    if exposure == "static" or model == "sdm":
+        asg = treat = radiation.assign_bands(units, zones=zones, corridor=cor, bands=edges, assign=assign)
+    else:
+        treat = radiation.exposure(units, years=sorted(panel["year"].unique()), zones=zones, corridor=cor,
+                                   bands=edges, assign=assign)
+        asg = treat.assignment
     if model == "bands":
-        fit = radiation.band_did(panel, y, asg, id=ud.id_name, time="year", controls=controls, estimator=estimator)
+        fit = radiation.band_did(panel, y, treat, id=ud.id_name, time="year", controls=controls, estimator=estimator)
     else:
         fit = radiation.spatial_did(
             panel, y, asg, units=units, weights=weights_spec, id=ud.id_name, time="year", controls=controls,

@@ -1,0 +1,402 @@
+"""The band-DID and the event study: one entry point each over the estimators and the inference methods."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from geo.errors import ModelError, OptionError, check_choice
+from geo.radiation import imputation, stacked, twfe
+from geo.radiation._common import critical_value
+from geo.radiation.design import Design, design
+from geo.radiation.inference import LinearFit, parse_inference, sup_t_critical, wald_test
+from geo.radiation.results import BandDID, EventStudy, reach
+
+__all__ = ["ESTIMATORS", "band_did", "event_study", "apply_inference", "estimate"]
+
+ESTIMATORS = ("imputation", "stacked", "twfe")
+
+
+def _inference_text(method, cutoff, draws, weights, lf: LinearFit) -> str:
+    if method == "cluster":
+        return lf.convention
+    if method == "wild":
+        return (
+            f"restricted wild cluster bootstrap (WCR) by unit, {draws} draws, {weights} weights: p-values for "
+            "effect = 0 and intervals by test inversion; se column = clustered SE ({lf.convention})"
+        )
+    if method == "conley":
+        return f"Conley spatial HAC, Bartlett kernel, cutoff {cutoff:g} km between unit centroids, any serial " \
+               "correlation within a unit; normal critical values"
+    return "randomization inference over placebo exposures (p-values of |t|); intervals from the clustered SE"
+
+
+def apply_inference(lf: LinearFit, idx, *, level, method="cluster", cutoff=None, coords=None, draws=999,
+                    weights="webb", seed=None):
+    """(estimate, se, p, lo, hi, cov) arrays for the parameters ``idx`` of ``lf``."""
+    from scipy.stats import norm, t as tdist
+
+    idx = list(idx)
+    est = lf.theta[idx]
+    if method == "conley":
+        if coords is None:
+            raise OptionError("inference=conley needs unit coordinates")
+        V = lf.conley_cov(coords, cutoff)[np.ix_(idx, idx)]
+        se = np.sqrt(np.clip(np.diag(V), 0, None))
+        z = critical_value(level)
+        p = 2 * norm.sf(np.abs(est / np.where(se > 0, se, np.nan)))
+        return est, se, p, est - z * se, est + z * se, V
+    V = lf.cov()[np.ix_(idx, idx)]
+    se = np.sqrt(np.clip(np.diag(V), 0, None))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = 2 * tdist.sf(np.abs(est / se), lf.dof)
+    z = critical_value(level, lf.dof)
+    lo, hi = est - z * se, est + z * se
+    if method == "wild":
+        ss = np.random.SeedSequence(seed)
+        for n, (j, child) in enumerate(zip(idx, ss.spawn(len(idx)))):
+            pj, (lj, hj) = lf.wild(j, draws=draws, weights=weights, seed=child, level=level)
+            p[n], lo[n], hi[n] = pj, lj, hj
+    return est, se, p, lo, hi, V
+
+
+def estimate(d: Design, estimator: str, window):
+    """(LinearFit, {label: parameter index}, estimation frame info)."""
+    if estimator == "twfe":
+        lf = twfe.fit(d)
+        text = twfe.TEXT
+        n_obs = len(d.df)
+        frame = d.df
+    elif estimator == "stacked":
+        lf, frame = stacked.fit(d, window)
+        text = stacked.TEXT.format(pre=window[0], post=window[1])
+        n_obs = len(frame)
+        frame = frame[frame["treated"]]
+    else:
+        lf, fs = imputation.fit(d)
+        text = imputation.TEXT
+        n_obs = len(fs.df)
+        frame = fs.df
+    pos = {lab: lf.names.index(c) for lab, c in d.cols.items() if c in lf.names}
+    n_units = {lab: int(frame.loc[frame[c] != 0, d.id].nunique()) for lab, c in d.cols.items()}
+    return lf, pos, text, n_obs, n_units
+
+
+def _rows(d: Design):
+    exp = d.exposure
+    bt = d.geography.band_columns()
+    rows = []
+    for lab in d.labels:
+        kind, grp = (lab.split(":", 1) if d.kinds else (None, lab))
+        if grp == "host":
+            lo, hi = 0.0, 0.0
+        else:
+            r = bt[bt["band"] == grp]
+            lo, hi = (float(r["lower_km"].iat[0]), float(r["upper_km"].iat[0])) if len(r) else (np.nan, np.nan)
+        rows.append({"band": lab, "kind": kind or "", "lower_km": lo, "upper_km": hi})
+    return pd.DataFrame(rows), exp
+
+
+def band_did(
+    data,
+    y: str,
+    assignment,
+    *,
+    id: str = "adcode",
+    time: str = "year",
+    controls=(),
+    estimator: str = "imputation",
+    window: tuple[int, int] = (5, 5),
+    level: float = 0.95,
+    inference: str = "cluster",
+    draws: int = 999,
+    wild_weights: str = "webb",
+    seed=None,
+    placebo=None,
+) -> BandDID:
+    """Distance-band DID on a unit-year panel (long ``data`` with ``id``, ``time``, ``y`` and controls).
+
+    ``assignment``: a static :class:`BandAssignment` or a time-varying :class:`Exposure`.
+    ``estimator``: "imputation" (default; BJS/Gardner two-stage with rings, robust to heterogeneous and
+    dynamic effects), "stacked" (Cengiz et al. 2019) or "twfe" (classic; biased under dynamic effects).
+    ``inference``: "cluster" (by unit; t with G-1 df), "wild" (restricted wild cluster bootstrap,
+    ``draws``, ``wild_weights`` "webb"/"rademacher", ``seed``), "conley:KM" (spatial HAC), or "ri"
+    (randomization inference: ``placebo`` is a callable rng -> list of placebo treatments, see
+    :func:`geo.radiation.analysis.placebo_exposures`).  Panels may be unbalanced.
+    """
+    check_choice("estimator", estimator, ESTIMATORS)
+    method, cutoff = parse_inference(inference)
+    d = design(data, y, assignment, id=id, time=time, controls=controls)
+    lf, pos, text, n_obs, n_units = estimate(d, estimator, window)
+    labels = [lab for lab in d.labels if lab in pos]
+    idx = [pos[lab] for lab in labels]
+    coords = None
+    if method == "conley":
+        geo_tab = d.geography.table
+        ids = pd.unique(_cluster_ids(d, estimator, window))
+        coords = geo_tab.loc[ids, ["lon", "lat"]].to_numpy(float)
+    est, se, p, lo, hi, V = apply_inference(
+        lf, idx, level=level, method=method, cutoff=cutoff, coords=coords, draws=draws, weights=wild_weights, seed=seed
+    )
+    notes = []
+    if method == "ri":
+        if placebo is None:
+            raise OptionError("inference='ri' needs placebo exposures (use radiation.analyse or pass placebo=)")
+        p = _ri(d, estimator, window, lf, idx, labels, placebo, seed, data, y, id, time, controls)
+        notes.append(f"randomization inference over {placebo.draws} placebo draws ({placebo.kind})")
+    table, _ = _rows(d)
+    e = dict(zip(labels, est))
+    table["estimate"] = [e.get(b, np.nan) for b in table["band"]]
+    for name, arr in (("se", se), ("p", p), ("ci_lower", lo), ("ci_upper", hi)):
+        m = dict(zip(labels, arr))
+        table[name] = [m.get(b, np.nan) for b in table["band"]]
+    table["n_units"] = [int(n_units.get(b, 0)) for b in table["band"]]
+    cov = pd.DataFrame(V, index=labels, columns=labels)
+    ctl = None
+    if d.controls and estimator != "imputation":
+        cidx = [lf.names.index(c) for c in d.controls if c in lf.names]
+        V_all = lf.cov()
+        ctl = pd.DataFrame(
+            {"estimate": lf.theta[cidx], "se": np.sqrt(np.diag(V_all)[cidx])},
+            index=[lf.names[i] for i in cidx],
+        )
+        from scipy.stats import t as tdist
+
+        ctl["p"] = 2 * tdist.sf(np.abs(ctl["estimate"] / ctl["se"]), lf.dof)
+    if d.kinds:
+        rch = {k: reach(table[table["kind"] == k].reset_index(drop=True)) for k in d.kinds}
+        ktests = _kind_tests(table, cov, d.kinds, lf.dof)
+    else:
+        rch = reach(table)
+        ktests = None
+        table = table.drop(columns="kind")
+    info = {
+        "method": method,
+        "description": _inference_text(method, cutoff, draws, wild_weights, lf),
+        "clusters": "unit",
+        "small_sample": lf.convention,
+    }
+    if method == "wild":
+        info.update(draws=int(draws), weights=wild_weights, seed=None if seed is None else int(seed))
+    if method == "conley":
+        info.update(cutoff_km=float(cutoff), kernel="bartlett")
+    if method == "ri":
+        info.update(draws=int(placebo.draws), placebo=placebo.kind, seed=None if seed is None else int(seed))
+    used = d.used
+    used["obs_used"] = int(n_obs)
+    exp = d.exposure
+    return BandDID(
+        y=y, method=estimator, estimator=text, table=table, cov=cov, controls=d.controls, n_obs=int(n_obs),
+        n_units=int(d.df[id].nunique()), n_clusters=int(lf.G), always_treated=d.always, level=level,
+        reach_km=rch, assignment=d.geography, controls_table=ctl, dof=lf.dof, inference=info,
+        exposure=exp.mode if exp is not None else "static", kinds=d.kinds, kind_tests=ktests, sample=used,
+        notes=tuple(notes) + (exp.notes if exp is not None else ()),
+    )
+
+
+def _cluster_ids(d, estimator, window):
+    if estimator == "stacked":
+        st = stacked.stack(d.df, d.id, d.time, window)
+        return st.drop_duplicates("cluster").sort_values("cluster")[d.id].to_numpy()
+    if estimator == "imputation":
+        fs = imputation.first_stage(d)
+        return pd.unique(fs.df[d.id])
+    return pd.unique(d.df[d.id])
+
+
+def _kind_tests(table, cov, kinds, dof):
+    from scipy.stats import f as fdist
+
+    groups = sorted({b.split(":", 1)[1] for b in table["band"]}, key=lambda g: (g != "host", g))
+    rows = []
+    all_a = []
+    names = list(cov.index)
+    for g in groups:
+        labs = [f"{k}:{g}" for k in kinds if f"{k}:{g}" in names]
+        if len(labs) < 2:
+            continue
+        A = np.zeros((len(labs) - 1, len(names)))
+        for r in range(len(labs) - 1):
+            A[r, names.index(labs[0])] = 1.0
+            A[r, names.index(labs[r + 1])] = -1.0
+        all_a.append(A)
+        rows.append((g, A))
+    if len(all_a) > 1:
+        rows.append(("all", np.vstack(all_a)))
+    b = table.set_index("band")["estimate"].reindex(names).to_numpy()
+    V = cov.to_numpy()
+    out = []
+    for g, A in rows:
+        diff = A @ b
+        stat = float(diff @ np.linalg.pinv(A @ V @ A.T) @ diff)
+        q = A.shape[0]
+        out.append({"group": g, "stat": stat / q, "df": q, "p": float(fdist.sf(stat / q, q, dof))})
+    return pd.DataFrame(out) if out else None
+
+
+def _ri(d, estimator, window, lf, idx, labels, placebo, seed, data, y, id, time, controls):
+    from geo.radiation.inference import ri_pvalues
+
+    V = lf.cov()
+    t_obs = lf.theta[idx] / np.sqrt(np.diag(V)[idx])
+    rng = np.random.default_rng(seed)
+    tp = []
+    for treat in placebo.draw(rng):
+        try:
+            dp = design(data, y, treat, id=id, time=time, controls=controls)
+            lfp, posp, *_ = estimate(dp, estimator, window)
+        except ModelError:
+            continue
+        Vp = lfp.cov()
+        row = []
+        for lab in labels:
+            j = posp.get(lab)
+            row.append(lfp.theta[j] / np.sqrt(Vp[j, j]) if j is not None and Vp[j, j] > 0 else np.nan)
+        tp.append(row)
+    if not tp:
+        raise ModelError("no placebo draw could be estimated for randomization inference")
+    return ri_pvalues(t_obs, np.array(tp))
+
+
+def event_study(
+    data,
+    y: str,
+    assignment,
+    *,
+    id: str = "adcode",
+    time: str = "year",
+    controls=(),
+    window: tuple[int, int] = (5, 5),
+    level: float = 0.95,
+    estimator: str = "imputation",
+    draws: int = 999,
+    wild_weights: str = "webb",
+    seed=None,
+) -> EventStudy:
+    """Effects by group and years since first exposure, with pre-trend tests.
+
+    ``estimator="imputation"`` (default): lags 0..window[1] (binned) from the imputation estimator, leads
+    -window[0]..-1 and the pre-trend test from BJS's regression on untreated rows (Wald against F(q, G-1)
+    and its restricted wild cluster bootstrap p-value with ``draws``; 0 skips it); uniform sup-t bands.
+    ``estimator="twfe"``: the classic dynamic TWFE regression (reference year -1, end points binned,
+    never-exposed units the comparison; Wald chi-square pre-trend tests).
+    """
+    from scipy.stats import chi2, t as tdist
+
+    check_choice("estimator", estimator, ("imputation", "twfe"))
+    pre, post = int(window[0]), int(window[1])
+    if pre < 2 or post < 0:
+        raise OptionError(f"window={window!r}: need at least two pre-periods (one is the reference)")
+    d = design(data, y, assignment, id=id, time=time, controls=controls)
+    order = {lab: i for i, lab in enumerate(d.labels)}
+    ss = np.random.SeedSequence(seed)
+    s_band, s_wild = ss.spawn(2)
+    if estimator == "twfe":
+        df, meta = twfe.event_columns(d, pre, post)
+        if not meta:
+            raise ModelError("no unit is treated within the panel years; nothing to estimate")
+        u = pd.factorize(df[d.id])[0]
+        t = pd.factorize(df[d.time], sort=True)[0]
+        cols = [m[2] for m in meta] + list(d.controls)
+        lf, kept = twfe.fit_fe_ols(df, d.y, cols, [u, t], u, int(df[d.time].nunique()))
+        V = lf.cov()
+        z = critical_value(level, lf.dof)
+        rows = []
+        for lab, k, c in meta:
+            if c not in kept:
+                continue
+            j = lf.names.index(c)
+            b, s = float(lf.theta[j]), float(np.sqrt(V[j, j]))
+            rows.append({"band": lab, "rel_time": k, "estimate": b, "se": s, "p": float(2 * tdist.sf(abs(b / s), lf.dof)),
+                         "ci_lower": b - z * s, "ci_upper": b + z * s, "_j": j})
+        for lab in {m[0] for m in meta}:
+            rows.append({"band": lab, "rel_time": -1, "estimate": 0.0, "se": 0.0, "p": np.nan,
+                         "ci_lower": 0.0, "ci_upper": 0.0, "_j": -1})
+        table = pd.DataFrame(rows)
+        table = _sup_t(table, V, level, s_band)
+        pre_rows, leads_all = [], []
+        for lab in sorted({m[0] for m in meta}, key=order.get):
+            leads = [lf.names.index(c) for g, k, c in meta if g == lab and k < -1 and c in kept]
+            leads_all += leads
+            pre_rows.append(_chi2(lf, V, leads, lab, chi2))
+        pre_rows.append(_chi2(lf, V, leads_all, "all", chi2))
+        return EventStudy(
+            y=y, estimator="TWFE event study (unit and year fixed effects), SEs clustered by unit (Stata convention, "
+            "t with G-1 df); pre-trend tests are Wald chi-square (over-reject with few treated units)",
+            table=_sort(table, order), pretrend=pd.DataFrame(pre_rows), window=(pre, post), n_obs=len(df),
+            n_units=int(df[d.id].nunique()), always_treated=d.always, level=level, reference_period=-1,
+            pretrend_method="clustered Wald, chi-square", method="twfe",
+        )
+    fs = imputation.first_stage(d)
+    X, meta = imputation.event_columns(fs, d, post)
+    lf = imputation.second_stage(fs, X, [f"{lab}|{k}" for lab, k in meta])
+    V = lf.cov()
+    z = critical_value(level, lf.dof)
+    rows = []
+    for j, name in enumerate(lf.names):
+        lab, k = name.rsplit("|", 1)
+        b, s = float(lf.theta[j]), float(np.sqrt(V[j, j]))
+        rows.append({"band": lab, "rel_time": int(k), "estimate": b, "se": s,
+                     "p": float(2 * tdist.sf(abs(b / s), lf.dof)) if s > 0 else np.nan,
+                     "ci_lower": b - z * s, "ci_upper": b + z * s, "_j": j})
+    lags = _sup_t(pd.DataFrame(rows), V, level, s_band)
+    plf, pmeta = imputation.pretrend(d, pre)
+    pre_rows = []
+    tables = [lags]
+    if plf is not None:
+        PV = plf.cov()
+        zp = critical_value(level, plf.dof)
+        prow = []
+        for j, (lab, k) in enumerate(pmeta):
+            b, s = float(plf.theta[j]), float(np.sqrt(PV[j, j]))
+            prow.append({"band": lab, "rel_time": k, "estimate": b, "se": s,
+                         "p": float(2 * tdist.sf(abs(b / s), plf.dof)) if s > 0 else np.nan,
+                         "ci_lower": b - zp * s, "ci_upper": b + zp * s, "_j": j})
+        tables.append(_sup_t(pd.DataFrame(prow), PV, level, s_band))
+        children = s_wild.spawn(len(d.cols) + 1)
+        all_idx = []
+        for n, lab in enumerate(sorted({m[0] for m in pmeta}, key=order.get)):
+            ix = [j for j, m in enumerate(pmeta) if m[0] == lab]
+            all_idx += ix
+            w = wald_test(plf, ix, draws=draws, weights=wild_weights, seed=children[n])
+            pre_rows.append({"band": lab, "wald": w["stat"], "df": w["df"], "p": w["p"], "p_wild": w["p_wild"]})
+        w = wald_test(plf, all_idx, draws=draws, weights=wild_weights, seed=children[-1])
+        pre_rows.append({"band": "all", "wald": w["stat"], "df": w["df"], "p": w["p"], "p_wild": w["p_wild"]})
+    table = pd.concat(tables, ignore_index=True)
+    return EventStudy(
+        y=y, estimator="imputation event study (BJS/Gardner with rings): lags from the imputed effects by years "
+        "since first exposure (binned at the window's end), leads from BJS's test regression on unexposed rows; "
+        "two-stage GMM clustered SEs, uniform sup-t bands",
+        table=_sort(table, order), pretrend=pd.DataFrame(pre_rows), window=(pre, post), n_obs=len(fs.df),
+        n_units=int(fs.df[d.id].nunique()), always_treated=d.always, level=level, reference_period=None,
+        pretrend_method="BJS test on unexposed rows: clustered Wald/q against F(q, G-1)"
+        + (f"; p_wild: restricted wild cluster bootstrap, {draws} {wild_weights} draws" if draws else ""),
+        method="imputation",
+    )
+
+
+def _sup_t(table, V, level, seed):
+    table = table.copy()
+    table["band_lower"] = table["ci_lower"]
+    table["band_upper"] = table["ci_upper"]
+    for lab, sub in table[table["_j"] >= 0].groupby("band"):
+        js = sub["_j"].to_numpy()
+        c = sup_t_critical(V[np.ix_(js, js)], level, seed=seed.spawn(1)[0])
+        if np.isfinite(c):
+            table.loc[sub.index, "band_lower"] = sub["estimate"] - c * sub["se"]
+            table.loc[sub.index, "band_upper"] = sub["estimate"] + c * sub["se"]
+    return table
+
+
+def _sort(table, order):
+    table = table.drop(columns="_j")
+    table = table.sort_values(["band", "rel_time"], key=lambda s: s.map(order) if s.name == "band" else s)
+    return table.reset_index(drop=True)
+
+
+def _chi2(lf, V, idx, label, chi2):
+    if not idx:
+        return {"band": label, "wald": np.nan, "df": 0, "p": np.nan, "p_wild": None}
+    b = lf.theta[idx]
+    stat = float(b @ np.linalg.pinv(V[np.ix_(idx, idx)]) @ b)
+    return {"band": label, "wald": stat, "df": len(idx), "p": float(chi2.sf(stat, len(idx))), "p_wild": None}

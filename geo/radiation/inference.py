@@ -1,0 +1,260 @@
+"""Inference for the radiation estimators, all from one linear representation.
+
+Every estimator of this package (TWFE, stacked, imputation) is linear in the
+outcome: ``theta = A y``, with residuals ``e = R y`` where ``R = T - Xt A``
+(``T``: the map that removes what is not estimated — the fixed effects for
+TWFE/stacked, the first-stage fit for imputation — and ``Xt`` the regressors
+after ``T``).  The influence of cluster g is ``psi_g = sum_{i in g} A_i e_i``;
+for the imputation estimator this is exactly the two-stage GMM influence of
+Gardner (2021) / did2s (first-stage residuals on untreated rows, second-stage
+residuals on treated rows).  From this:
+
+``cluster``
+    V = c sum_g psi_g psi_g', clusters = units, with the small-sample factor
+    ``c`` stated by each estimator; p-values and intervals from Student's t with
+    G-1 degrees of freedom.
+``wild``
+    Wild cluster bootstrap, restricted under the null (WCR; Cameron, Gelbach &
+    Miller 2008; MacKinnon & Webb 2017; the algebra of Roodman et al. 2019's
+    boottest): for H0 theta_j = v the restricted residuals u_r(v) are drawn
+    as y* = y - u_r + w_g u_r with Rademacher or Webb weights w_g per cluster
+    (seeded), theta* and its clustered SE recomputed, and p(v) = share of
+    |t*| >= |t|.  Because everything is linear in v, p(v) is cheap for any v and
+    the interval is the set {v: p(v) > 1 - level}, found by bisection.
+``conley``
+    Spatial HAC (Conley 1999) on the unit-level influences: V = c sum_{g,h}
+    K(d_gh) psi_g psi_h' with the Bartlett kernel K(d) = 1 - d/cutoff (0 beyond),
+    d the geodesic distance between unit centroids; within-unit correlation
+    over time is unrestricted.  Normal critical values.
+``ri``
+    Randomization inference (placebo zones / placebo years) is driven by the
+    analysis (it needs new exposures); :func:`ri_pvalues` turns the placebo
+    t-statistics into p-values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+from geo.errors import OptionError
+
+from geo.radiation._fe import indicator
+
+__all__ = ["INFERENCE", "LinearFit", "parse_inference", "sup_t_critical", "ri_pvalues", "wald_test"]
+
+INFERENCE = ("cluster", "wild", "ri", "conley")
+WILD_WEIGHTS = ("webb", "rademacher")
+
+
+def parse_inference(spec) -> tuple[str, float | None]:
+    """``"cluster"``, ``"wild"``, ``"ri"``, ``"conley:200"`` (cutoff km; default 200) -> (method, cutoff)."""
+    text = str(spec or "cluster").strip().lower()
+    method, _, arg = text.partition(":")
+    if method not in INFERENCE:
+        raise OptionError(f"inference={spec!r}: choose one of {', '.join(INFERENCE)} (conley:KM for a cutoff)")
+    if method != "conley":
+        if arg:
+            raise OptionError(f"inference={spec!r}: only conley takes an argument (conley:KM)")
+        return method, None
+    try:
+        km = float(arg.removesuffix("km")) if arg else 200.0
+    except ValueError:
+        raise OptionError(f"inference={spec!r}: give the Conley cutoff in km, e.g. conley:200") from None
+    if not np.isfinite(km) or km <= 0:
+        raise OptionError(f"inference={spec!r}: the Conley cutoff must be a positive distance in km")
+    return method, km
+
+
+def _weights(kind: str, shape, rng) -> np.ndarray:
+    if kind == "rademacher":
+        return rng.choice(np.array([-1.0, 1.0]), size=shape)
+    vals = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
+    return rng.choice(vals, size=shape)
+
+
+@dataclass(frozen=True, eq=False)
+class LinearFit:
+    """theta = A y for the named parameters, with what inference needs (see the module docstring)."""
+
+    names: tuple
+    theta: np.ndarray
+    A: np.ndarray = field(repr=False)  # k x n
+    Xt: np.ndarray = field(repr=False)  # n x k, regressors after T
+    yt: np.ndarray = field(repr=False)  # T y
+    y: np.ndarray = field(repr=False)
+    resid: np.ndarray = field(repr=False)
+    cluster: np.ndarray = field(repr=False)  # integer codes 0..G-1
+    Tt: object = field(repr=False)  # callable: T' applied to an n x m array
+    factor: float = 1.0  # small-sample factor c of the clustered covariance
+    convention: str = ""
+
+    @property
+    def G(self) -> int:
+        return int(self.cluster.max()) + 1
+
+    @property
+    def dof(self) -> int:
+        return self.G - 1
+
+    def influence(self) -> np.ndarray:
+        """G x k cluster influences psi_g."""
+        C = indicator(self.cluster, self.G)
+        return np.asarray(C @ (self.A.T * self.resid[:, None]))
+
+    def cov(self) -> np.ndarray:
+        P = self.influence()
+        return self.factor * (P.T @ P)
+
+    def conley_cov(self, coords: np.ndarray, cutoff_km: float) -> np.ndarray:
+        """Bartlett-kernel spatial HAC with cluster (unit) coordinates ``coords`` (G x 2: lon, lat)."""
+        from geo.boundaries import great_circle_km
+
+        P = self.influence()
+        lon, lat = coords[:, 0], coords[:, 1]
+        d = great_circle_km(lon[:, None], lat[:, None], lon[None, :], lat[None, :])
+        K = np.clip(1.0 - d / cutoff_km, 0.0, None)
+        return self.factor * (P.T @ K @ P)
+
+    # ------------------------------------------------------------------ wild cluster bootstrap (restricted)
+
+    def _restricted(self, j):
+        """u_r(v) = u0 + v u1: residuals with theta_j fixed at v and the other parameters re-fitted."""
+        X = self.Xt
+        others = [i for i in range(X.shape[1]) if i != j]
+        Xo = X[:, others]
+        if Xo.shape[1]:
+            Q, _ = np.linalg.qr(Xo)
+            proj = lambda v: v - Q @ (Q.T @ v)  # noqa: E731
+        else:
+            proj = lambda v: v  # noqa: E731
+        return proj(self.yt), -proj(X[:, j])
+
+    def wild(self, j: int, *, draws: int = 999, weights: str = "webb", seed=None, level: float = 0.95):
+        """Restricted wild cluster bootstrap for parameter j: (p-value for theta_j = 0, (lower, upper))."""
+        if weights not in WILD_WEIGHTS:
+            raise OptionError(f"wild weights={weights!r}: choose one of {', '.join(WILD_WEIGHTS)}")
+        rng = np.random.default_rng(seed)
+        G = self.G
+        W = _weights(weights, (G, draws), rng)
+        a = self.A[j]
+        C = indicator(self.cluster, G)
+        u0, u1 = self._restricted(j)
+        # theta*(v) = a.(y - u_r) + (a*u_r) C' w
+        th_a0 = a @ (self.y - u0) + (C @ (a * u0)) @ W
+        th_a1 = -(a @ u1) + (C @ (a * u1)) @ W
+        # psi*(v) = Q (y - u_r) + Q diag(u_r) C' w with Q = C diag(a) R, R = T - Xt A; built in cluster chunks
+        P0 = np.zeros((G, draws))
+        P1 = np.zeros((G, draws))
+        Z_all = C.T.multiply(a[:, None]).tocsc()  # n x G: diag(a) C'
+        for lo in range(0, G, 64):
+            Z = Z_all[:, lo: lo + 64].toarray()
+            Qt = self.Tt(Z) - self.A.T @ (self.Xt.T @ Z)  # n x chunk: R' diag(a) C'
+            P0[lo: lo + 64] = (Qt.T @ (self.y - u0))[:, None] + (Qt.T * u0[None, :]) @ C.T @ W
+            P1[lo: lo + 64] = (Qt.T @ (-u1))[:, None] + (Qt.T * u1[None, :]) @ C.T @ W
+        s00 = (P0 * P0).sum(0)
+        s01 = (P0 * P1).sum(0)
+        s11 = (P1 * P1).sum(0)
+        c = self.factor
+        se_obs = float(np.sqrt(max(self.cov()[j, j], 0.0)))
+        theta = float(self.theta[j])
+
+        def pval(v):
+            num = th_a0 + v * th_a1 - v
+            var = c * (s00 + 2 * v * s01 + v * v * s11)
+            tstar = num / np.sqrt(np.maximum(var, 1e-300))
+            t = (theta - v) / se_obs if se_obs > 0 else np.inf
+            return float(np.mean(np.abs(tstar) >= abs(t)))
+
+        p0 = pval(0.0)
+        alpha = 1 - level
+        span = max(se_obs, 1e-12)
+
+        def edge(sign):
+            inside = theta
+            out = theta + sign * span
+            k = 0
+            while pval(out) > alpha and k < 40:
+                inside, out = out, theta + sign * span * 2 ** (k + 1)
+                k += 1
+            for _ in range(40):
+                mid = (inside + out) / 2
+                if pval(mid) > alpha:
+                    inside = mid
+                else:
+                    out = mid
+            return (inside + out) / 2
+
+        return p0, (edge(-1.0), edge(+1.0))
+
+
+def wald_test(fit: LinearFit, idx, *, draws: int = 0, weights: str = "webb", seed=None) -> dict:
+    """Joint test that theta[idx] = 0: clustered Wald/q against F(q, G-1); with ``draws`` > 0 also the
+    restricted wild cluster bootstrap p-value of the Wald statistic (restricted: all of idx = 0)."""
+    from scipy.stats import f as fdist
+
+    idx = list(idx)
+    q = len(idx)
+    if q == 0:
+        return {"stat": np.nan, "df": 0, "p": np.nan, "p_wild": None}
+    b = fit.theta[idx]
+    V = fit.cov()[np.ix_(idx, idx)]
+    Vi = np.linalg.pinv(V)
+    stat = float(b @ Vi @ b)
+    p_f = float(fdist.sf(stat / q, q, fit.dof))
+    out = {"stat": stat, "df": q, "p": p_f, "p_wild": None}
+    if draws:
+        rng = np.random.default_rng(seed)
+        G = fit.G
+        C = indicator(fit.cluster, G)
+        X = fit.Xt
+        others = [i for i in range(X.shape[1]) if i not in idx]
+        ur = fit.yt - (X[:, others] @ np.linalg.lstsq(X[:, others], fit.yt, rcond=None)[0] if others else 0.0)
+        W = _weights(weights, (G, draws), rng)
+        Ast = fit.A[idx]  # q x n
+        th = (Ast @ (fit.y - ur))[:, None] + (C @ (Ast * ur).T).T @ W  # q x B
+        # psi*_g for each of the q parameters: Q_j (y - ur) + Q_j diag(ur) C' w
+        psis = []
+        for r in range(q):
+            a = Ast[r]
+            Z_all = C.T.multiply(a[:, None]).tocsc()
+            Pj = np.zeros((G, draws))
+            for lo in range(0, G, 64):
+                Z = Z_all[:, lo: lo + 64].toarray()
+                Qt = fit.Tt(Z) - fit.A.T @ (fit.Xt.T @ Z)
+                Pj[lo: lo + 64] = (Qt.T @ (fit.y - ur))[:, None] + (Qt.T * ur[None, :]) @ C.T @ W
+            psis.append(Pj)
+        P = np.stack(psis, axis=2)  # G x B x q
+        Vs = fit.factor * np.einsum("gbi,gbj->bij", P, P)
+        stars = np.einsum("ib,bij,jb->b", th, np.linalg.pinv(Vs), th)
+        out["p_wild"] = float(np.mean(stars >= stat))
+    return out
+
+
+def sup_t_critical(cov: np.ndarray, level: float, *, draws: int = 10_000, seed=None) -> float:
+    """Critical value c of the uniform (sup-t) band: P(max_k |Z_k| / sd_k <= c) = level for Z ~ N(0, cov)
+    (Montiel Olea & Plagborg-Møller 2019), by simulation with ``seed``."""
+    sd = np.sqrt(np.clip(np.diag(cov), 0, None))
+    ok = sd > 0
+    if not ok.any():
+        return float("nan")
+    R = cov[np.ix_(ok, ok)] / np.outer(sd[ok], sd[ok])
+    rng = np.random.default_rng(seed)
+    L = np.linalg.cholesky(R + 1e-12 * np.eye(len(R)))
+    z = rng.standard_normal((draws, len(R))) @ L.T
+    return float(np.quantile(np.abs(z).max(axis=1), level))
+
+
+def ri_pvalues(t_obs: np.ndarray, t_placebo: np.ndarray) -> np.ndarray:
+    """Two-sided randomization p-values (1 + #{|t_b| >= |t|}) / (1 + B) per parameter (NaN placebos ignored)."""
+    t_placebo = np.asarray(t_placebo, float)
+    out = []
+    for k, t in enumerate(np.asarray(t_obs, float)):
+        col = t_placebo[:, k]
+        col = col[np.isfinite(col)]
+        out.append((1 + np.sum(np.abs(col) >= abs(t))) / (1 + len(col)) if len(col) else np.nan)
+    return np.array(out)
+
+
