@@ -44,6 +44,8 @@ def _map_options(f):
     f = click.option("--tiles", is_flag=True, help="Add a tile basemap (OpenStreetMap; needs network to show).")(f)
     f = click.option("--units-label", metavar="TEXT", default=None, help="Units of the variable, e.g. 'yuan per person'.")(f)
     f = click.option("--title", metavar="TEXT", default=None, help="Map title (default: the variable).")(f)
+    f = click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+                     help="Language of the labels the map writes (legend, clusters 高-高, 无数据, bands).")(f)
     return f
 
 
@@ -115,7 +117,7 @@ def command():
 @click.option("--k", type=int, default=5, show_default=True, help="Number of classes.")
 @_map_options
 def choropleth_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, year, scheme, k, title, units_label, tiles,
-                   png_path, out_path, as_json):
+                   png_path, out_path, as_json, lang):
     """Map one variable by class (units without a value: hatched grey, "no data").
 
     Example: geo map choropleth --data layers/demo_panel_synthetic.csv --var gdp_pc_synthetic --year 2023
@@ -126,12 +128,13 @@ def choropleth_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, 
     ud, units = _load(data_path, id_col, boundaries_path, boundary_id, scope)
     _check_year(ud, year)
     if ud.year_col and year is None:
-        result = viz.choropleth_years(units, ud.table, var, scheme=scheme, k=k, title=_title(title, var, ud), units_label=units_label, tiles=tiles)
+        result = viz.choropleth_years(units, ud.table, var, scheme=scheme, k=k, title=_title(title, var, ud), units_label=units_label, tiles=tiles, lang=lang)
     else:
         values = _column(ud, var, year)
         label = f"{var} ({year})" if year is not None else var
         result = viz.choropleth(
-            units, values.rename(label), scheme=scheme, k=k, title=_title(title, label, ud), units_label=units_label, tiles=tiles
+            units, values.rename(label), scheme=scheme, k=k, title=_title(title, label, ud), units_label=units_label, tiles=tiles,
+            lang=lang,
         )
     _finish(result, out_path, png_path, as_json)
 
@@ -151,7 +154,7 @@ def choropleth_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, 
               help="Multiple-testing correction of the pseudo p-values.")
 @_map_options
 def lisa_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, year, weights_spec, permutations, seed, alpha,
-             correction, title, units_label, tiles, png_path, out_path, as_json):
+             correction, title, units_label, tiles, png_path, out_path, as_json, lang):
     """Map local Moran clusters (HH, LL, LH, HL, not significant) with the significance rule in the legend.
 
     Example: geo map lisa --data layers/demo_panel_synthetic.csv --var log_gdp_pc_synthetic --year 2023
@@ -180,7 +183,7 @@ def lisa_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, year, 
         lisa = local_moran(cs, var, weights=weights_spec, permutations=permutations, seed=seed, adjust=correction,
                            alpha=alpha)
         label = var if year is None else f"{var} ({year})"
-    result = viz.lisa_map(units, lisa, alpha=alpha, correction=correction, title=_title(title, label, ud), label=label, tiles=tiles)
+    result = viz.lisa_map(units, lisa, alpha=alpha, correction=correction, title=_title(title, label, ud), label=label, tiles=tiles, lang=lang)
     _finish(result, out_path, png_path, as_json)
 
 
@@ -198,7 +201,7 @@ def lisa_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, year, 
 @click.option("--k", type=int, default=3, show_default=True, help="Classes on each side of zero.")
 @_map_options
 def spillover_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, year, hosts, zones_path, zone_kind, k,
-                  title, units_label, tiles, png_path, out_path, as_json):
+                  title, units_label, tiles, png_path, out_path, as_json, lang):
     """Map each unit's effect with colours centred on zero and the zone(s) marked.
 
     The effects come precomputed in --data (this command fits no model): write them with
@@ -223,7 +226,8 @@ def spillover_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, y
         z = zones.registry(zone_kind)
     values = _column(ud, var, year)
     label = var if year is None else f"{var} ({year})"
-    result = viz.spillover_map(units, values, zones=z, k=k, title=_title(title, label, ud), units_label=units_label, tiles=tiles)
+    result = viz.spillover_map(units, values, zones=z, k=k, title=_title(title, label, ud), units_label=units_label, tiles=tiles,
+                               lang=lang)
     _finish(result, out_path, png_path, as_json)
 
 
@@ -240,7 +244,7 @@ def spillover_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, y
 @_map_options
 def radiation_cmd(data_path, id_col, boundaries_path, boundary_id, scope, zones_path, zone_kind, zone_crs, bands,
                   corridor_cities, corridor_file, assign, var, year, no_rings, k, title, units_label, tiles, png_path,
-                  out_path, as_json, **target):
+                  out_path, as_json, lang, **target):
     """Map zones (name, approval date), corridors, distance rings and units by band or by effect.
 
     Example: geo map radiation --zone-kind new-zone --bands 100,200,300 --out radiation.html
@@ -263,5 +267,5 @@ def radiation_cmd(data_path, id_col, boundaries_path, boundary_id, scope, zones_
     rings = None if no_rings else radiation.rings(zones_gdf, corridor=cor, bands=edges)
     result = viz.radiation_map(units, values=values, zones=zones_gdf, corridor=cor, rings=rings, k=k,
                                title=_title(title, var if year is None or var is None else f"{var} ({year})", ud),
-                               units_label=units_label, tiles=tiles)
+                               units_label=units_label, tiles=tiles, lang=lang)
     _finish(result, out_path, png_path, as_json)
