@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from geo.errors import JoinError, SchemaError
+from geo.labels import t
 from geo.viz._elements import Geometry, OfflineAssets, Scale, Title, esc
 from geo.viz._web import WebGeometry, web_geometry
 
@@ -125,7 +126,10 @@ def _fix_ids(root) -> None:
         stack.extend(el._children.values())
 
 
-def new_map(web: WebGeometry, units, names, *, tiles: bool = False, title: str | None = None, subtitle: str | None = None):
+def new_map(
+    web: WebGeometry, units, names, *, tiles: bool = False, title: str | None = None, subtitle: str | None = None,
+    lang: str = "en",
+):
     """An offline folium Map fitted to ``web``'s bounds, with the shared geometry (and the name/id
     tooltip rows) added; returns (map, geometry)."""
     import folium
@@ -140,7 +144,7 @@ def new_map(web: WebGeometry, units, names, *, tiles: bool = False, title: str |
     if tiles:
         folium.TileLayer(TILES, control=False).add_to(m)
     id_label = units.index.name or "id"
-    base_rows = [[("name", n), (id_label, i)] for i, n in zip(units.index, names.to_numpy())]
+    base_rows = [[(t("name", lang), n), (id_label, i)] for i, n in zip(units.index, names.to_numpy())]
     geometry = Geometry(web.encoded(), web.scale, base_rows)
     m.add_child(geometry, name="geo_geometry")
     if title:

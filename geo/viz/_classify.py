@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import OptionError, SchemaError
+from geo.labels import t
 
 __all__ = [
     "Classes",
@@ -33,14 +34,6 @@ SCHEMES = {
     "fisher_jenks": "fisher_jenks",
     "breaks": "user_defined",
 }
-_SCHEME_LABEL = {
-    "quantiles": "quantiles",
-    "equal_interval": "equal intervals",
-    "fisher_jenks": "natural breaks (Fisher-Jenks)",
-    "user_defined": "user-defined breaks",
-    "diverging": "equal widths each side, centred on zero",
-    "diverging_log": "one class per decade of the largest |value| each side, centred on zero",
-}
 NO_DATA_COLOR = "#d9d9d9"
 
 
@@ -59,7 +52,11 @@ class Classes:
 
     @property
     def description(self) -> str:
-        return f"{_SCHEME_LABEL[self.scheme]}, {self.k} classes"
+        return self.describe("en")
+
+    def describe(self, lang: str = "en") -> str:
+        sep = "，" if lang == "zh" else ", "
+        return f"{t(self.scheme, lang)}{sep}{t('classes_n', lang, k=self.k)}"
 
 
 def parse_scheme(scheme: str, breaks=None) -> tuple[str, list[float] | None]:
@@ -174,7 +171,7 @@ def classify(values: pd.Series, *, scheme: str = "quantiles", k: int = 5, breaks
     return Classes(name, kk, bins, lower, tuple(labels), tuple(colors), codes, int(values.isna().sum()))
 
 
-def diverging(values: pd.Series, *, k: int = 3, cmap: str = "RdBu", scale: str = "equal") -> Classes:
+def diverging(values: pd.Series, *, k: int = 3, cmap: str = "RdBu", scale: str = "equal", lang: str = "en") -> Classes:
     """Classes symmetric around zero; negative values blue, positive red (RdBu reversed).
 
     ``scale="equal"``: ``k`` equal-width classes on each side of 0 up to max |value|, plus a class
@@ -189,7 +186,7 @@ def diverging(values: pd.Series, *, k: int = 3, cmap: str = "RdBu", scale: str =
         raise OptionError(f"scale={scale!r} is not one of 'equal', 'log'")
     k = int(k)
     if scale == "log":
-        return _diverging_log(values, k, cmap)
+        return _diverging_log(values, k, cmap, lang)
     codes = pd.Series(-1, index=values.index, dtype=int)
     present = values.dropna()
     n_missing = int(values.isna().sum())
@@ -219,7 +216,7 @@ def diverging(values: pd.Series, *, k: int = 3, cmap: str = "RdBu", scale: str =
     return Classes("diverging", 2 * k + 1, tuple(bins), -top, tuple(labels), tuple(colors), codes, n_missing)
 
 
-def _diverging_log(values: pd.Series, k: int, cmap: str) -> Classes:
+def _diverging_log(values: pd.Series, k: int, cmap: str, lang: str = "en") -> Classes:
     codes = pd.Series(-1, index=values.index, dtype=int)
     present = values.dropna()
     n_missing = int(values.isna().sum())
@@ -239,7 +236,7 @@ def _diverging_log(values: pd.Series, k: int, cmap: str) -> Classes:
         lo, hi = -top * 10.0 ** (-j), -top * 10.0 ** (-(j + 1))
         labels.append(f"{fmt_number(lo)} – {fmt_number(hi)}")
         bins.append(hi)
-    labels.append(f"about 0 (|value| ≤ {fmt_number(small)})")
+    labels.append(f"{t('about 0', lang)} (|value| ≤ {fmt_number(small)})")
     bins.append(small)
     for j in range(k):  # positive side: (top*10^-(k-j), top*10^-(k-1-j)]
         lo, hi = top * 10.0 ** (-(k - j)), top * 10.0 ** (-(k - 1 - j))

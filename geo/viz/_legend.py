@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from geo.labels import t
 from geo.viz._classify import NO_DATA_COLOR
 from geo.viz._elements import NO_DATA_FILL, legend_html
 
-__all__ = ["class_styles", "classes_legend", "heading_for"]
+__all__ = ["class_styles", "classes_legend", "heading_for", "nodata_row"]
 
 _LINE = {"color": "#ffffff", "weight": 0.6, "opacity": 1.0}
+
+
+def nodata_row(n: int, lang: str = "en") -> tuple:
+    """The legend row of the units drawn hatched grey because they have no value, with their count."""
+    return ("nodata", NO_DATA_COLOR, f"{t('no data', lang)}  ({n})", {"nodata": n})
 
 
 def class_styles(colors) -> list[dict]:
@@ -17,7 +23,7 @@ def class_styles(colors) -> list[dict]:
     return styles
 
 
-def classes_legend(classes, heading: str, *, extra_notes=()) -> tuple[str, dict]:
+def classes_legend(classes, heading: str, *, extra_notes=(), lang: str = "en") -> tuple[str, dict]:
     """Legend markup (with data-upper attributes = mapclassify's bins) and its JSON description."""
     rows = []
     for i, (label, color) in enumerate(zip(classes.labels, classes.colors)):
@@ -26,8 +32,9 @@ def classes_legend(classes, heading: str, *, extra_notes=()) -> tuple[str, dict]
             continue  # the class of exact zeros is listed only when it has units
         rows.append(("box", color, f"{label}  ({count})", {"upper": repr(classes.bins[i]), "count": count}))
     if classes.n_missing:
-        rows.append(("nodata", NO_DATA_COLOR, f"no data  ({classes.n_missing})", {"nodata": classes.n_missing}))
-    notes = [f"Classes: {classes.description}" if classes.k else "No values to classify", *extra_notes]
+        rows.append(nodata_row(classes.n_missing, lang))
+    sep = "：" if lang == "zh" else ": "
+    notes = [f"{t('Classes', lang)}{sep}{classes.describe(lang)}" if classes.k else t("No values to classify", lang), *extra_notes]
     info = {
         "heading": heading,
         "scheme": classes.description if classes.k else None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from geo.errors import SchemaError
+from geo.labels import t
 from geo.viz._base import unit_names
 from geo.viz._elements import ShapeLayer, tooltip_html
 
@@ -35,7 +36,7 @@ def latlngs(geom, decimals: int):
     raise SchemaError(f"cannot draw a {kind} here")
 
 
-def zone_points(zones, *, names_col: str = "name"):
+def zone_points(zones, *, names_col: str = "name", lang: str = "en"):
     """Marker items for zones (a GeoDataFrame of points or polygons: their representative point)."""
     import geopandas as gpd
 
@@ -48,15 +49,15 @@ def zone_points(zones, *, names_col: str = "name"):
         if g is None or g.is_empty:
             continue
         pt = g if g.geom_type == "Point" else g.representative_point()
-        rows = [("zone", row.get(names_col, row.get("zone_id", "")))]
-        for col, text in (("approval_date", "approved"), ("kind", "kind"), ("host_adcode", "host unit")):
+        rows = [(t("zone", lang), row.get(names_col, row.get("zone_id", "")))]
+        for col, text in (("approval_date", "approved"), ("kind", "kind"), ("host_adcode", "zone host unit")):
             if col in z.columns and pd.notna(row.get(col)):
-                rows.append((text, row[col]))
+                rows.append((t(text, lang), row[col]))
         items.append({"k": "m", "g": [round(pt.y, 5), round(pt.x, 5)], "s": 0, "t": tooltip_html(rows)})
     return items
 
 
-def zone_overlays(m, web, zones, *, units=None) -> list[tuple]:
+def zone_overlays(m, web, zones, *, units=None, lang: str = "en") -> list[tuple]:
     """Mark zones on ``m``: ids of units -> thick outlines; a GeoDataFrame -> circle markers.
 
     Returns legend rows for what was drawn.
@@ -67,10 +68,10 @@ def zone_overlays(m, web, zones, *, units=None) -> list[tuple]:
     if zones is None:
         return rows
     if isinstance(zones, gpd.GeoDataFrame):
-        items = zone_points(zones)
+        items = zone_points(zones, lang=lang)
         style = [{"radius": 6, "color": "#ffffff", "weight": 1.5, "fillColor": ZONE_COLOR, "fillOpacity": 1.0}]
-        m.add_child(ShapeLayer(items, style, name="zones", css_class="geo-zone"), name="geo_zones")
-        rows.append(("dot", ZONE_COLOR, f"zone ({len(items)})", {"zones": len(items)}))
+        m.add_child(ShapeLayer(items, style, name=t("zones", lang), css_class="geo-zone"), name="geo_zones")
+        rows.append(("dot", ZONE_COLOR, f"{t('zone', lang)} ({len(items)})", {"zones": len(items)}))
         return rows
     ids = [str(z) for z in ([zones] if isinstance(zones, str) else list(zones))]
     missing = [z for z in ids if z not in web.geometry.index]
@@ -82,9 +83,9 @@ def zone_overlays(m, web, zones, *, units=None) -> list[tuple]:
         g = web.geometry.loc[z]
         if g is None or g.is_empty:
             continue
-        tip = tooltip_html([("zone host unit", names.get(z, z)), ("id", z)])
+        tip = tooltip_html([(t("zone host unit", lang), names.get(z, z)), ("id", z)])
         items.append({"k": "p", "g": latlngs(g, web.decimals), "s": 0, "t": tip})
     style = [{"color": ZONE_COLOR, "weight": 3, "fill": False, "interactive": True}]
-    m.add_child(ShapeLayer(items, style, name="zone host units", css_class="geo-zone-unit"), name="geo_zones")
-    rows.append(("line", ZONE_COLOR, f"zone host unit ({len(items)})", {"zones": len(items)}))
+    m.add_child(ShapeLayer(items, style, name=t("zone host unit", lang), css_class="geo-zone-unit"), name="geo_zones")
+    rows.append(("line", ZONE_COLOR, f"{t('zone host unit', lang)} ({len(items)})", {"zones": len(items)}))
     return rows

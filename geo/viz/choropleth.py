@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from geo.labels import check_lang, t
 from geo.viz._base import MapResult, align_values, finish, new_map, prepare, simplification_dict, tip_cells, unit_names
 from geo.viz._classify import classify, fmt_number, numeric_values
 from geo.viz._elements import Legend, UnitLayer
@@ -24,6 +25,7 @@ def choropleth(
     tiles: bool = False,
     simplify: str = "auto",
     tolerance="auto",
+    lang: str = "en",
 ) -> MapResult:
     """Map one indicator by class.
 
@@ -32,10 +34,12 @@ def choropleth(
     (Fisher-Jenks natural breaks) or ``"breaks:10,20,50"`` / ``breaks=[10, 20, 50]`` (user breaks),
     all computed by mapclassify with ``k`` classes.  Units without a value are drawn hatched grey
     and counted as "no data" in the legend.  ``units_label`` (e.g. "yuan per person") is shown in
-    the legend heading and tooltips.  No network is used unless ``tiles=True``.
+    the legend heading and tooltips.  No network is used unless ``tiles=True``.  ``lang``: ``"en"`` or
+    ``"zh"`` for the labels the map writes (无数据, class notes).
 
     Example: ``geo.viz.choropleth(gdf, "gdp_pc", units_label="yuan").save("gdp.html")``
     """
+    check_lang(lang)
     web = prepare(units, simplify=simplify, tolerance=tolerance)
     series, default_label = align_values(units, values)
     label = label or default_label
@@ -48,12 +52,12 @@ def choropleth(
 
     def rows(i):
         v = series.loc[i]
-        return [(label, "no data" if v != v else fmt_number(v) + suffix)]
+        return [(label, t("no data", lang) if v != v else fmt_number(v) + suffix)]
 
-    m, geometry = new_map(web, units, names, tiles=tiles, title=title)
+    m, geometry = new_map(web, units, names, tiles=tiles, title=title, lang=lang)
     layer = UnitLayer(geometry, classes.codes.tolist(), *tip_cells(units.index, rows), class_styles(classes.colors), name=label)
     m.add_child(layer, name="geo_units")
-    legend_text, info = classes_legend(classes, heading)
+    legend_text, info = classes_legend(classes, heading, lang=lang)
     m.add_child(Legend(legend_text), name="geo_legend")
     finish(m, web)
     return MapResult(m, "choropleth", title, int(web.geometry.notna().sum()), info, simplification_dict(web), bool(tiles))

@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import OptionError, SchemaError, check_choice
+from geo.labels import check_lang, t
 from geo.viz._base import MapResult, align_values, finish, new_map, prepare, simplification_dict, tip_cells, unit_names
-from geo.viz._classify import NO_DATA_COLOR, fmt_number
+from geo.viz._classify import fmt_number
 from geo.viz._elements import Legend, UnitLayer, legend_html
-from geo.viz._legend import class_styles
+from geo.viz._legend import class_styles, nodata_row
 
 __all__ = ["lisa_map", "lisa_clusters", "CLUSTERS", "CORRECTIONS"]
 
@@ -87,15 +88,12 @@ def lisa_clusters(lisa, *, alpha: float = 0.05, correction: str = "none") -> tup
     cut = _threshold(p[valid].to_numpy(float), float(alpha), correction)
     labels = pd.Series(None, index=lisa.index, dtype=object)
     labels[valid] = np.where(p[valid] <= cut, quad[valid], "ns")
-    return labels, cut
+    # pandas may store the missing labels as NaN rather than None: make them None, as documented
+    return labels.astype(object).where(labels.notna(), None), cut
 
 
-def _significance_note(alpha: float, correction: str, cut: float, n: int) -> str:
-    if correction == "none":
-        return f"Significant: pseudo p ≤ {alpha:g} (permutation p_sim), no multiple-testing correction"
-    if correction == "bonferroni":
-        return f"Significant: pseudo p ≤ {alpha:g}/{n} = {cut:.3g} (Bonferroni correction)"
-    return f"Significant: pseudo p ≤ {cut:.3g} (false discovery rate {alpha:g}, Benjamini-Hochberg)"
+def _significance_note(alpha: float, correction: str, cut: float, n: int, lang: str = "en") -> str:
+    return t(f"sig_{correction}", lang, alpha=f"{alpha:g}", n=n, cut=f"{cut:.3g}")
 
 
 def lisa_map(
@@ -110,6 +108,7 @@ def lisa_map(
     tiles: bool = False,
     simplify: str = "auto",
     tolerance="auto",
+    lang: str = "en",
 ) -> MapResult:
     """Map local Moran clusters.
 
@@ -134,38 +133,46 @@ def lisa_map(
     order = [c[0] for c in CLUSTERS]
     codes = labels.map({c: i for i, c in enumerate(order)}).fillna(-1).astype(int)
     names = unit_names(units, name_col)
-    full = {c[0]: c[1] for c in CLUSTERS}
+    nd = t("no data", lang)
+
+    def num(x):
+        return nd if pd.isna(x) else fmt_number(x)
 
     def rows(i):
         lab = labels.loc[i]
         return [
-            ("cluster", "no data" if lab is None else full[lab]),
-            ("local Moran Ii", fmt_number(frame.at[i, "Ii"])),
-            ("pseudo p", fmt_number(frame.at[i, "p_sim"])),
+            (t("cluster", lang), nd if lab is None else t(lab, lang)),
+            (t("local Moran Ii", lang), num(frame.at[i, "Ii"])),
+            (t("pseudo p", lang), num(frame.at[i, "p_sim"])),
         ]
 
-    heading = f"LISA clusters{f' of {label}' if label else ''}"
+    if lang == "zh":
+        heading = f"{label}：LISA 聚类" if label else "LISA 聚类"
+    else:
+        heading = f"LISA clusters{f' of {label}' if label else ''}"
     title = title if title is not None else heading
-    m, geometry = new_map(web, units, names, tiles=tiles, title=title)
+    m, geometry = new_map(web, units, names, tiles=tiles, title=title, lang=lang)
     m.add_child(
         UnitLayer(
-            geometry, codes.tolist(), *tip_cells(units.index, rows), class_styles([c[2] for c in CLUSTERS]), name="clusters"
+            geometry, codes.tolist(), *tip_cells(units.index, rows), class_styles([c[2] for c in CLUSTERS]),
+            name=t("cluster", lang),
         ),
         name="geo_units",
     )
     n_valid = int(labels.notna().sum())
     counts = {c: int((labels == c).sum()) for c in order}
     legend_rows = [
-        ("box", color, f"{text}  ({counts[key]})", {"cluster": key, "count": counts[key]}) for key, text, color in CLUSTERS
+        ("box", color, f"{t(key, lang)}  ({counts[key]})", {"cluster": key, "count": counts[key]})
+        for key, _text, color in CLUSTERS
     ]
     n_missing = int(labels.isna().sum())
     if n_missing:
-        legend_rows.append(("nodata", NO_DATA_COLOR, f"no data  ({n_missing})", {"nodata": n_missing}))
-    note = _significance_note(alpha, correction, cut, n_valid)
-    m.add_child(Legend(legend_html("LISA cluster", legend_rows, notes=[note])), name="geo_legend")
+        legend_rows.append(nodata_row(n_missing, lang))
+    note = _significance_note(alpha, correction, cut, n_valid, lang)
+    m.add_child(Legend(legend_html(t("LISA cluster", lang), legend_rows, notes=[note])), name="geo_legend")
     finish(m, web)
     info = {
-        "heading": "LISA cluster",
+        "heading": t("LISA cluster", lang),
         "alpha": alpha,
         "correction": correction,
         "p_cutoff": cut,

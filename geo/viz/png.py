@@ -13,7 +13,7 @@ from pathlib import Path
 
 from geo.errors import InputError
 
-__all__ = ["find_chromium", "chromium_args", "screenshot"]
+__all__ = ["find_chromium", "chromium_args", "screenshot", "without_chrome"]
 
 _BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
@@ -32,6 +32,20 @@ BASE_FLAGS = (
 )
 #: flags that switch the network off
 OFFLINE_FLAGS = ("--proxy-server=127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND")
+#: interactive chrome hidden in a screenshot (zoom buttons, layer switcher, attribution mark)
+_CHROME = (".leaflet-control-zoom", ".leaflet-control-layers", ".leaflet-control-attribution")
+
+
+def without_chrome(page_html: str, *, keep_attribution: bool = False) -> str:
+    """The page with the interactive controls hidden (legend, title, scale bar and inset stay).
+
+    With tiles the attribution stays: the tile provider's terms require it on every picture."""
+    hidden = [c for c in _CHROME if not (keep_attribution and c.endswith("attribution"))]
+    css = f"<style>{','.join(hidden)}{{display:none !important}}</style>"
+    head = page_html.find("</head>")
+    if head < 0:
+        return css + page_html
+    return page_html[:head] + css + page_html[head:]
 
 
 def find_chromium(chromium: str | None = None) -> str:
@@ -66,14 +80,16 @@ def screenshot(
     timeout: float = 60,
     wait_ms: int = 2000,
 ) -> Path:
-    """Render ``page_html`` at ``width`` x ``height`` and write a PNG to ``path`` (atomically)."""
+    """Render ``page_html`` at ``width`` x ``height`` and write a PNG to ``path`` (atomically).
+
+    Zoom buttons, the layer switcher and the attribution mark are hidden in the picture."""
     from geo._io import atomic_write, check_output_path
 
     out = check_output_path(path)
     exe = find_chromium(chromium)
     with tempfile.TemporaryDirectory(prefix="geo-png-") as tmp:
         page = Path(tmp) / "map.html"
-        page.write_text(page_html, encoding="utf-8")
+        page.write_text(without_chrome(page_html, keep_attribution=network), encoding="utf-8")
         shot = Path(tmp) / "shot.png"
         profile = Path(tmp) / "profile"
         args = chromium_args(exe, str(profile), network=network) + [

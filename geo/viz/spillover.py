@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from geo.labels import check_lang, t
 from geo.viz._base import MapResult, align_values, finish, new_map, prepare, simplification_dict, tip_cells, unit_names
 from geo.viz._classify import diverging, fmt_number, numeric_values
 from geo.viz._elements import Legend, UnitLayer, legend_html
@@ -26,6 +27,7 @@ def spillover_map(
     tiles: bool = False,
     simplify: str = "auto",
     tolerance="auto",
+    lang: str = "en",
 ) -> MapResult:
     """Map each unit's effect (direct, indirect or total) with colours centred on zero.
 
@@ -37,27 +39,28 @@ def spillover_map(
     ``zones``: unit ids hosting the zone(s) (drawn with a thick outline) or a zones
     GeoDataFrame (drawn as markers with name and approval date).
     """
+    check_lang(lang)
     web = prepare(units, simplify=simplify, tolerance=tolerance)
     series, default_label = align_values(units, effects, what="effects")
     label = label or default_label
     series = numeric_values(series, label)
-    classes = diverging(series, k=k, cmap=cmap, scale=scale)
+    classes = diverging(series, k=k, cmap=cmap, scale=scale, lang=lang)
     heading = heading_for(label, units_label)
-    title = title if title is not None else f"Spillover: {label}"
+    title = title if title is not None else f"{t('Spillover', lang)}{'：' if lang == 'zh' else ': '}{label}"
     names = unit_names(units, name_col)
     suffix = f" {units_label}" if units_label else ""
 
     def rows(i):
         v = series.loc[i]
-        return [(label, "no data" if v != v else fmt_number(v) + suffix)]
+        return [(label, t("no data", lang) if v != v else fmt_number(v) + suffix)]
 
-    m, geometry = new_map(web, units, names, tiles=tiles, title=title)
+    m, geometry = new_map(web, units, names, tiles=tiles, title=title, lang=lang)
     m.add_child(
         UnitLayer(geometry, classes.codes.tolist(), *tip_cells(units.index, rows), class_styles(classes.colors), name=label),
         name="geo_units",
     )
-    extra = zone_overlays(m, web, zones, units=units)
-    legend_text, info = classes_legend(classes, heading)
+    extra = zone_overlays(m, web, zones, units=units, lang=lang)
+    legend_text, info = classes_legend(classes, heading, lang=lang)
     if extra:  # the zone rows go under the classes
         legend_text = legend_text + legend_html(None, extra)
     info["zones"] = [r[2] for r in extra]

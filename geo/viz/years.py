@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from geo.errors import SchemaError
+from geo.labels import check_lang, t
 from geo.viz._base import MapResult, finish, new_map, prepare, simplification_dict, tip_cells, unit_names
 from geo.viz._classify import classify, fmt_number, numeric_values
 from geo.viz._elements import Legend, UnitLayer
@@ -55,6 +56,7 @@ def choropleth_years(
     tiles: bool = False,
     simplify: str = "auto",
     tolerance="auto",
+    lang: str = "en",
 ) -> MapResult:
     """Map ``var`` for several years: one layer per year with a layer control (the last year shown).
 
@@ -62,6 +64,7 @@ def choropleth_years(
     ``year_col`` and ``var``.  Classes are computed on all years pooled, so a colour means the same
     values in every year (the legend says so).  The geometry is written once for all years.
     """
+    check_lang(lang)
     wide = _wide(units, table, var, year_col)
     if years is not None:
         missing = [y for y in years if int(y) not in wide.columns]
@@ -78,7 +81,7 @@ def choropleth_years(
     names = unit_names(units, name_col)
     suffix = f" {units_label}" if units_label else ""
     styles = class_styles(classes.colors)
-    m, geometry = new_map(web, units, names, tiles=tiles, title=title)
+    m, geometry = new_map(web, units, names, tiles=tiles, title=title, lang=lang)
     last = wide.columns[-1]
     for year in wide.columns:
         col = wide[year]
@@ -86,13 +89,13 @@ def choropleth_years(
 
         def rows(i, col=col, year=year):
             v = col.loc[i]
-            return [("year", year), (var, "no data" if v != v else fmt_number(v) + suffix)]
+            return [(t("year", lang), year), (var, t("no data", lang) if v != v else fmt_number(v) + suffix)]
 
         heads, cells = tip_cells(units.index, rows)
         layer = UnitLayer(geometry, codes, heads, cells, styles, name=str(year), overlay=False, show=year == last)
         m.add_child(layer, name=f"geo_units_{year}")
-    note = "Classes from all years pooled (counts are unit-years); choose the year at the top right"
-    legend_text, info = classes_legend(classes, heading, extra_notes=[note])
+    note = t("years_note", lang)
+    legend_text, info = classes_legend(classes, heading, extra_notes=[note], lang=lang)
     m.add_child(Legend(legend_text), name="geo_legend")
     finish(m, web, layer_control=True)
     info["years"] = [int(y) for y in wide.columns]

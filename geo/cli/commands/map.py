@@ -1,7 +1,10 @@
-"""geo map: offline web maps (choropleth, LISA clusters, spillover, radiation) as self-contained HTML.
+"""geo map: offline web maps (choropleth, LISA clusters, spillover, radiation) as self-contained HTML,
+or print maps (PNG, SVG, PDF) for papers.
 
-Every subcommand writes one HTML file (--out) that opens with no network (add --tiles for a
-basemap), optionally a PNG screenshot (--png, needs Chromium), and prints a summary (--json for
+Every subcommand writes one file (--out).  HTML (the default): a web map that opens with no network (add
+--tiles for a basemap), optionally a PNG screenshot (--png, needs Chromium).  --format png|svg|pdf (or an
+--out ending so): a print map drawn with matplotlib (geo.figures): whole territory, South China Sea inset,
+north arrow, scale bar, --dpi, --size, --extent, --review-number.  Prints a summary (--json for
 machine-readable output).
 """
 
@@ -37,24 +40,63 @@ def _data_option(required: bool):
 def _map_options(f):
     f = json_option(f)
     f = click.option(
-        "--out", "out_path", metavar="FILE.html", type=OutputPath(), required=True,
-        help="The map: one self-contained HTML file (Leaflet inlined, no network needed).",
+        "--out", "out_path", metavar="FILE", type=OutputPath(), required=True,
+        help="The map: FILE.html is a self-contained web map (Leaflet inlined, no network needed); "
+        "FILE.png/.svg/.pdf a print map.",
     )(f)
+    f = click.option("--format", "fmt", type=click.Choice(["html", "png", "svg", "pdf"]), default=None,
+                     help="Output kind (default: from --out's suffix, else html). png/svg/pdf: print map.")(f)
+    f = click.option("--dpi", type=int, default=300, show_default=True, help="Print map resolution (PNG).")(f)
+    f = click.option("--size", default="16x12cm", show_default=True,
+                     help="Print map size WIDTHxHEIGHT in cm, mm or in (e.g. 16x12cm, 6.5x5in).")(f)
+    f = click.option("--inset", type=click.Choice(["auto", "none", "on"]), default="auto", show_default=True,
+                     help="South China Sea inset (南海诸岛) of print maps: auto = on maps of all China.")(f)
+    f = click.option("--extent", default=None, metavar="EXTENT",
+                     help="Print map extent: province:34, zone:合肥:300km or bbox:lon0,lat0,lon1,lat1 "
+                     "(default: the whole territory).")(f)
+    f = click.option("--review-number", default=None, metavar="TEXT",
+                     help='Map review number (审图号) printed in the credit line, e.g. "GS(2024)0650号".')(f)
+    f = click.option("--credit", default=None, metavar="TEXT", help="Data source for the print map's credit line.")(f)
     f = click.option("--png", "png_path", metavar="FILE", type=OutputPath(), default=None,
                      help="Also save a PNG screenshot (headless Chromium).")(f)
     f = click.option("--tiles", is_flag=True, help="Add a tile basemap (OpenStreetMap; needs network to show).")(f)
     f = click.option("--units-label", metavar="TEXT", default=None, help="Units of the variable, e.g. 'yuan per person'.")(f)
     f = click.option("--title", metavar="TEXT", default=None, help="Map title (default: the variable).")(f)
+    f = click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+                     help="Language of the labels the map writes (legend, clusters 高-高, 无数据, bands).")(f)
     return f
 
 
-def _finish(result, out_path, png_path, as_json):
-    from geo._write import atomic_paths
+def _out_format(out_path, fmt, png_path) -> str:
+    from pathlib import Path
 
-    with atomic_paths(out_path, png_path) as (html_tmp, png_tmp):  # both written, or neither
-        result.save(html_tmp)
-        if png_path:
-            result.png(png_tmp)
+    from geo.errors import OptionError
+
+    suffix = Path(out_path).suffix.lower().lstrip(".")
+    fmt = fmt or (suffix if suffix in ("png", "svg", "pdf") else "html")
+    if fmt != "html" and png_path:
+        raise OptionError("--png is the screenshot of a web map; for a print map give --format png (or --out FILE.png)")
+    if fmt != "html" and suffix and suffix != fmt:
+        raise OptionError(f"--out {out_path} does not end in .{fmt} (--format {fmt})")
+    return fmt
+
+
+def _layout(lang, title, opts) -> dict:
+    """The print-map layout options (geo.figures) from the command's options."""
+    return {"lang": lang, "title": title, "extent": opts["extent"], "inset": opts["inset"], "size": opts["size"],
+            "credit": opts["credit"], "review_number": opts["review_number"]}
+
+
+def _finish(result, out_path, png_path, as_json, fmt="html", dpi=300):
+    if fmt == "html":
+        from geo._write import atomic_paths
+
+        with atomic_paths(out_path, png_path) as (html_tmp, png_tmp):  # both written, or neither
+            result.save(html_tmp)
+            if png_path:
+                result.png(png_tmp)
+    else:
+        result.save(out_path, format=fmt, dpi=dpi)
 
     class _Done:
         def to_json(self):
@@ -79,12 +121,14 @@ def _load(data_path, id_col, boundaries_path, boundary_id, scope):
     return ud, ud.units
 
 
-def _title(title, var, ud):
+def _title(title, var, ud, lang="en"):
     """The map title, marked SYNTHETIC when the data are (file name, `_synthetic` columns or a `synthetic` flag)."""
     if ud is None or not ud.synthetic:
         return title
     base = title or var or "map"
-    return base if "SYNTHETIC" in base else f"{base} (SYNTHETIC data)"
+    if "SYNTHETIC" in base or "模拟数据" in base:
+        return base
+    return f"{base}（模拟数据）" if lang == "zh" else f"{base} (SYNTHETIC data)"
 
 
 def _column(ud, var, year):
@@ -119,7 +163,7 @@ def command():
 @click.option("--k", type=int, default=5, show_default=True, help="Number of classes.")
 @_map_options
 def choropleth_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, year, scheme, k, title, units_label, tiles,
-                   png_path, out_path, as_json):
+                   png_path, out_path, as_json, lang, fmt, dpi, **opts):
     """Map one variable by class (units without a value: hatched grey, "no data").
 
     Example: geo map choropleth --data layers/demo_panel_synthetic.csv --var gdp_pc_synthetic --year 2023
@@ -127,17 +171,28 @@ def choropleth_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, 
     """
     from geo import viz
 
+    fmt = _out_format(out_path, fmt, png_path)
     ud, units = _load(data_path, id_col, boundaries_path, boundary_id, scope)
     _check_year(ud, year)
-    if ud.year_col and year is None:
-        result = viz.choropleth_years(units, ud.table, var, scheme=scheme, k=k, title=_title(title, var, ud), units_label=units_label, tiles=tiles)
+    if fmt != "html":
+        from geo import figures
+        from geo.errors import OptionError
+
+        if ud.year_col and year is None:
+            raise OptionError(f"a print map shows one year: give --year (the data {ud.source} are a panel)")
+        label = f"{var} ({year})" if year is not None else var
+        result = figures.choropleth_print(units, _column(ud, var, year).rename(label), scheme=scheme, k=k,
+                                          units_label=units_label, **_layout(lang, _title(title, label, ud, lang), opts))
+    elif ud.year_col and year is None:
+        result = viz.choropleth_years(units, ud.table, var, scheme=scheme, k=k, title=_title(title, var, ud, lang), units_label=units_label, tiles=tiles, lang=lang)
     else:
         values = _column(ud, var, year)
         label = f"{var} ({year})" if year is not None else var
         result = viz.choropleth(
-            units, values.rename(label), scheme=scheme, k=k, title=_title(title, label, ud), units_label=units_label, tiles=tiles
+            units, values.rename(label), scheme=scheme, k=k, title=_title(title, label, ud, lang), units_label=units_label, tiles=tiles,
+            lang=lang,
         )
-    _finish(result, out_path, png_path, as_json)
+    _finish(result, out_path, png_path, as_json, fmt, dpi)
 
 
 @command.command(name="lisa")
@@ -155,7 +210,7 @@ def choropleth_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, 
               help="Multiple-testing correction of the pseudo p-values.")
 @_map_options
 def lisa_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, year, weights_spec, permutations, seed, alpha,
-             correction, title, units_label, tiles, png_path, out_path, as_json):
+             correction, title, units_label, tiles, png_path, out_path, as_json, lang, fmt, dpi, **opts):
     """Map local Moran clusters (HH, LL, LH, HL, not significant) with the significance rule in the legend.
 
     Example: geo map lisa --data layers/demo_panel_synthetic.csv --var log_gdp_pc_synthetic --year 2023
@@ -164,6 +219,7 @@ def lisa_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, year, 
     from geo import viz
     from geo.errors import SchemaError
 
+    fmt = _out_format(out_path, fmt, png_path)
     ud, units = _load(data_path, id_col, boundaries_path, boundary_id, scope)
     _check_year(ud, year)
     if var is None:
@@ -184,8 +240,15 @@ def lisa_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, year, 
         lisa = local_moran(cs, var, weights=weights_spec, permutations=permutations, seed=seed, adjust=correction,
                            alpha=alpha)
         label = var if year is None else f"{var} ({year})"
-    result = viz.lisa_map(units, lisa, alpha=alpha, correction=correction, title=_title(title, label, ud), label=label, tiles=tiles)
-    _finish(result, out_path, png_path, as_json)
+    if fmt == "html":
+        result = viz.lisa_map(units, lisa, alpha=alpha, correction=correction, title=_title(title, label, ud, lang), label=label,
+                              tiles=tiles, lang=lang)
+    else:
+        from geo import figures
+
+        result = figures.lisa_print(units, lisa, alpha=alpha, correction=correction, label=label,
+                                    **_layout(lang, _title(title, label, ud, lang), opts))
+    _finish(result, out_path, png_path, as_json, fmt, dpi)
 
 
 @command.command(name="spillover")
@@ -202,7 +265,7 @@ def lisa_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, year, 
 @click.option("--k", type=int, default=3, show_default=True, help="Classes on each side of zero.")
 @_map_options
 def spillover_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, year, hosts, zones_path, zone_kind, k,
-                  title, units_label, tiles, png_path, out_path, as_json):
+                  title, units_label, tiles, png_path, out_path, as_json, lang, fmt, dpi, **opts):
     """Map each unit's effect with colours centred on zero and the zone(s) marked.
 
     The effects come precomputed in --data (this command fits no model): write them with
@@ -214,6 +277,7 @@ def spillover_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, y
     from geo import viz, zones
     from geo.errors import OptionError
 
+    fmt = _out_format(out_path, fmt, png_path)
     ud, units = _load(data_path, id_col, boundaries_path, boundary_id, scope)
     _check_year(ud, year)
     if sum(x is not None for x in (hosts, zones_path, zone_kind)) > 1:
@@ -227,8 +291,15 @@ def spillover_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, y
         z = zones.registry(zone_kind)
     values = _column(ud, var, year)
     label = var if year is None else f"{var} ({year})"
-    result = viz.spillover_map(units, values, zones=z, k=k, title=_title(title, label, ud), units_label=units_label, tiles=tiles)
-    _finish(result, out_path, png_path, as_json)
+    if fmt == "html":
+        result = viz.spillover_map(units, values, zones=z, k=k, title=_title(title, label, ud, lang), units_label=units_label,
+                                   tiles=tiles, lang=lang)
+    else:
+        from geo import figures
+
+        result = figures.spillover_print(units, values.rename(label), zones=z, k=k, units_label=units_label,
+                                         **_layout(lang, _title(title, label, ud, lang), opts))
+    _finish(result, out_path, png_path, as_json, fmt, dpi)
 
 
 @command.command(name="radiation")
@@ -244,7 +315,7 @@ def spillover_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, y
 @_map_options
 def radiation_cmd(data_path, id_col, boundaries_path, boundary_id, scope, zones_path, zone_kind, zone_crs, bands,
                   corridor_cities, corridor_file, assign, var, year, no_rings, k, title, units_label, tiles, png_path,
-                  out_path, as_json, **target):
+                  out_path, as_json, lang, fmt, dpi, extent, inset, size, credit, review_number, **target):
     """Map zones (name, approval date), corridors, distance rings and units by band or by effect.
 
     Example: geo map radiation --zone-kind new-zone --bands 100,200,300 --out radiation.html
@@ -253,6 +324,8 @@ def radiation_cmd(data_path, id_col, boundaries_path, boundary_id, scope, zones_
     from geo.cli.commands.radiation import load_target
     from geo.errors import OptionError
 
+    fmt = _out_format(out_path, fmt, png_path)
+    opts = {"extent": extent, "inset": inset, "size": size, "credit": credit, "review_number": review_number}
     ud, units = _load(data_path, id_col, boundaries_path, boundary_id, scope)
     if var is not None and ud is None:
         raise OptionError("--var needs --data")
@@ -265,7 +338,13 @@ def radiation_cmd(data_path, id_col, boundaries_path, boundary_id, scope, zones_
         _check_year(ud, year)
         values = _column(ud, var, year)
     rings = None if no_rings else radiation.rings(zones_gdf, corridor=cor, bands=edges)
-    result = viz.radiation_map(units, values=values, zones=zones_gdf, corridor=cor, rings=rings, k=k,
-                               title=_title(title, var if year is None or var is None else f"{var} ({year})", ud),
-                               units_label=units_label, tiles=tiles)
-    _finish(result, out_path, png_path, as_json)
+    map_title = _title(title, var if year is None or var is None else f"{var} ({year})", ud, lang)
+    if fmt == "html":
+        result = viz.radiation_map(units, values=values, zones=zones_gdf, corridor=cor, rings=rings, k=k,
+                                   title=map_title, units_label=units_label, tiles=tiles, lang=lang)
+    else:
+        from geo import figures
+
+        result = figures.radiation_print(units, values=values, zones=zones_gdf, corridor=cor, rings=rings, k=k,
+                                         units_label=units_label, **_layout(lang, map_title, opts))
+    _finish(result, out_path, png_path, as_json, fmt, dpi)
