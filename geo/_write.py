@@ -215,7 +215,7 @@ def _exchange(a: Path, b: Path) -> bool:
     if fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
         return True
     err = ctypes.get_errno()
-    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EXDEV, errno.EBUSY):  # no support; mount points
         return False
     raise OSError(err, os.strerror(err), str(b))
 
@@ -274,9 +274,10 @@ def publish_dir(out) -> Iterator[Path]:
     ``out`` in one system call).  Elsewhere every new file exists before the first old one is
     replaced, so only a kill during the final renames can mix the two sets.
     """
-    out = check_output_dir(out)
-    parent = out.parent if str(out.parent) else Path(".")
-    check_writable(parent, output=out)
+    given = check_output_dir(out)
+    out = Path(os.path.abspath(given))  # "." and "x/.." have a real name and parent this way
+    parent = out.parent
+    check_writable(parent, output=given)
     _stale_stages(out)
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.geo-stage-{os.getpid()}-", dir=parent))
     try:
@@ -296,10 +297,13 @@ def _publish(stage: Path, out: Path) -> None:
         return
     shutil.copymode(out, stage)
     new = [p.relative_to(stage) for p in sorted(stage.rglob("*")) if not p.is_dir()]
+    # the working directory (a shell's too) would be left in the swapped-out folder: publish file by file
+    swap = not inside(os.getcwd(), out) and not same_file(os.getcwd(), out)
     _slow()
-    _link_tree(out, stage)
+    if swap:
+        _link_tree(out, stage)
     _slow()
-    if _exchange(stage, out):
+    if swap and _exchange(stage, out):
         # `stage` now holds the old folder; files the user added to `out` while we linked go back
         _slow()
         _link_tree(stage, out)

@@ -186,3 +186,15 @@ def test_geo_demo_killed_while_publishing(tmp_path):
         assert (out / "mine.txt").read_text() == "user"
         outcomes.append("old" if got == old else "new")
     assert outcomes == ["old", "new"]
+
+
+def test_publish_into_the_working_directory(tmp_path, monkeypatch):
+    """`geo demo --out .`: the folder the shell is in is not swapped away (published file by file)."""
+    monkeypatch.chdir(tmp_path)
+    _user_files(tmp_path)
+    for tag in ("1", "2"):
+        with publish_dir(".") as stage:
+            (stage / "a.txt").write_text(tag)
+    assert Path("a.txt").read_text() == "2" and os.path.samefile(os.getcwd(), tmp_path)
+    _assert_user_files(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "mine.txt", "results"]
