@@ -139,6 +139,9 @@ def broken(tmp_path_factory):
     with rasterio.open(d / "huge.tif", "w", driver="GTiff", height=60, width=80, count=1, dtype="float64",
                        crs="EPSG:4326", transform=from_origin(110, 40, 0.25, 0.25)) as dst:
         dst.write(np.full((60, 80), 1e308), 1)
+    with rasterio.open(d / "far.tif", "w", driver="GTiff", height=10, width=10, count=1, dtype="float32",
+                       crs="EPSG:4326", transform=from_origin(-50, 10, 0.1, 0.1)) as dst:
+        dst.write(np.ones((10, 10), "float32"), 1)  # in the Atlantic: no unit of China has a pixel
     a, b = box(110, 30, 111, 31), box(111, 30, 112, 31)
     gpd.GeoDataFrame({"id": ["a", "b"]}, geometry=[a, GeometryCollection([b, Point(0, 0)])], crs=4326).to_file(
         d / "collection.gpkg")
@@ -167,6 +170,7 @@ CASES = {
                              "outside longitude"),
     "latin-1 table in a report folder": (["report", "--results", "{d}/latin1", "--out", "{o}/r.html"], "t.csv"),
     "latin-1 page in a report folder": (["report", "--results", "{d}/latin1_html", "--out", "{o}/r.html"], "m.html"),
+    "raster outside every unit": (["zonal", "--raster", "{d}/far.tif", "--out", "{o}/z.csv"], "no unit has a valid pixel"),
     "infinite zonal statistics": (["zonal", "--raster", "{d}/huge.tif", "--stats", "mean,sum", "--out", "{o}/z.csv"],
                                   "overflows to infinity"),
 }
