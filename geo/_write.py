@@ -11,7 +11,8 @@
 * :func:`same_file` / :func:`inside` -- the path rule behind "an output never destroys an input"
   (symlinks, ``..`` and hard links included); :mod:`geo.cli.paths` applies it to every command.
 * :func:`write_frame` -- GeoPackages carry a fixed ``last_change`` date (GDAL's ``OGR_CURRENT_DATE``),
-  so identical runs give identical bytes; a table holding infinite values is refused.
+  so identical runs give identical bytes.  (Infinite values are refused by the computations that could
+  overflow, e.g. zonal statistics, not here: an open distance band's upper edge is legitimately ``inf``.)
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator
 
-from geo.errors import InputError, ResultError
+from geo.errors import InputError
 
 __all__ = [
     "atomic_path",
@@ -332,22 +333,6 @@ def _fixed_gdal_date():
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": old})
 
 
-def _refuse_infinite(frame, p: Path) -> None:
-    import numpy as np
-    import pandas as pd
-
-    for col in frame.columns:
-        s = frame[col]
-        if pd.api.types.is_float_dtype(s.dtype):
-            bad = np.isinf(s.to_numpy(dtype=float, na_value=np.nan))
-            if bad.any():
-                ids = ", ".join(map(str, frame.index[bad][:5]))
-                raise ResultError(
-                    f"{p}: column {col!r} is infinite for {int(bad.sum())} rows (ids {ids}): the computation "
-                    "overflowed or divided by zero; nothing was written"
-                )
-
-
 def write_frame(frame, path) -> Path:
     """Write a (Geo)DataFrame by extension: .gpkg .geojson .parquet .csv .xlsx .json."""
     import geopandas as gpd
@@ -356,7 +341,6 @@ def write_frame(frame, path) -> Path:
     p = check_output_path(path)
     suffix = p.suffix.lower()
     is_geo = isinstance(frame, gpd.GeoDataFrame)
-    _refuse_infinite(frame, p)
 
     def writer(tmp: Path) -> None:
         if suffix == ".csv":

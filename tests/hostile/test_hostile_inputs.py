@@ -246,14 +246,6 @@ def test_finite_guard_rules():
             check_finite_result(text=text)
 
 
-def test_write_frame_refuses_infinite_values(tmp_path):
-    frame = pd.DataFrame({"v": [1.0, np.inf, np.nan]}, index=pd.Index(["a", "b", "c"], name="id"))
-    with pytest.raises(ResultError, match="column 'v' is infinite for 1 rows \\(ids b\\)"):
-        write_frame(frame, tmp_path / "t.csv")
-    assert os.listdir(tmp_path) == []
-    write_frame(frame.assign(v=[1.0, 2.0, np.nan]), tmp_path / "t.csv")  # missing values are fine
-
-
 def test_geopackage_bytes_are_identical_across_runs(tmp_path):
     import geopandas as gpd
     from shapely.geometry import box
@@ -269,3 +261,35 @@ def test_geopackage_bytes_are_identical_across_runs(tmp_path):
     import pyogrio
 
     assert pyogrio.get_gdal_config_option("OGR_CURRENT_DATE") is None  # the setting does not leak
+
+
+def test_emit_guard_judges_by_structure():
+    from dataclasses import dataclass
+
+    from geo._guards import check_emitted
+
+    @dataclass(frozen=True)
+    class Stat:
+        I: float
+        p_sim: float
+
+        def to_json(self):  # the usual habit: NaN becomes null
+            return {"I": None if math.isnan(self.I) else self.I, "p_sim": self.p_sim}
+
+        def summary(self):
+            return f"I = {self.I:.3f}  p = {self.p_sim}"
+
+    check_emitted(Stat(0.2, 0.01), True)
+    check_emitted(Stat(0.2, 0.01), False)
+    for as_json in (True, False):  # nulled in JSON, still caught from the object's own number
+        with pytest.raises(ResultError, match="not a finite number"):
+            check_emitted(Stat(math.nan, 0.001), as_json)
+
+    class Bands:  # a table with a band that has no units: a missing cell, not garbage
+        def to_json(self):
+            return {"bands": [{"band": "0-50 km", "estimate": None}, {"band": "50-100 km", "estimate": 0.1}]}
+
+        def summary(self):
+            return "0-50 km   nan\n50-100 km 0.100"
+
+    check_emitted(Bands(), False)
