@@ -221,9 +221,8 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
-def _link_tree(src: Path, dst: Path) -> set:
-    """Give ``dst`` every entry of ``src`` that it lacks (hard links, else copies); return the names added."""
-    added = set()
+def _link_tree(src: Path, dst: Path) -> None:
+    """Give ``dst`` every entry of ``src`` that it lacks (hard links, else copies; symlinks as symlinks)."""
     for entry in os.scandir(src):
         target = dst / entry.name
         if entry.is_dir(follow_symlinks=False):
@@ -238,8 +237,6 @@ def _link_tree(src: Path, dst: Path) -> set:
                 os.symlink(os.readlink(entry.path), target)
             else:
                 _link_or_copy(entry.path, target)
-        added.add(entry.name)
-    return added
 
 
 def _link_or_copy(src, dst) -> None:
@@ -276,7 +273,9 @@ def publish_dir(out) -> Iterator[Path]:
     replaced, so only a kill during the final renames can mix the two sets.
     """
     given = check_output_dir(out)
-    out = Path(os.path.abspath(given))  # "." and "x/.." have a real name and parent this way
+    # the real folder: "." and "x/.." get a name and a parent, and a symlinked folder is published
+    # into its target instead of being swapped away with the link
+    out = Path(os.path.realpath(given))
     parent = out.parent
     check_writable(parent, output=given)
     _stale_stages(out)

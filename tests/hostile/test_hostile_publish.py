@@ -199,3 +199,14 @@ def test_publish_into_the_working_directory(tmp_path, monkeypatch):
     assert Path("a.txt").read_text() == "2" and os.path.samefile(os.getcwd(), tmp_path)
     _assert_user_files(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "mine.txt", "results"]
+
+
+def test_publish_through_a_symlinked_folder_keeps_the_link(tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "mine.txt").write_text("user")
+    link = tmp_path / "maps"
+    link.symlink_to(real, target_is_directory=True)
+    with publish_dir(link) as stage:
+        (stage / "a.txt").write_text("new")
+    assert link.is_symlink() and (real / "a.txt").read_text() == "new" and (real / "mine.txt").read_text() == "user"
