@@ -10,8 +10,8 @@
   system without it) every new file is staged before the first old one is replaced.
 * :func:`same_file` / :func:`inside` -- the path rule behind "an output never destroys an input"
   (symlinks, ``..`` and hard links included); :mod:`geo.cli.paths` applies it to every command.
-* :func:`write_frame` -- GeoPackages carry a fixed ``last_change`` date (GDAL's ``OGR_CURRENT_DATE``),
-  so identical runs give identical bytes.  (Infinite values are refused by the computations that could
+* :func:`write_frame` -- GeoPackages (GDAL's ``OGR_CURRENT_DATE``) and Excel workbooks carry a fixed
+  date, so identical runs give identical bytes.  (Infinite values are refused by the computations that could
   overflow, e.g. zonal statistics, not here: an open distance band's upper edge is legitimately ``inf``.)
 """
 
@@ -27,6 +27,7 @@ import shutil
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -48,7 +49,7 @@ __all__ = [
     "GPKG_DATE",
 ]
 
-#: the ``last_change`` date written into every GeoPackage (GDAL would write the wall-clock time)
+#: the date written into every GeoPackage (``last_change``) and workbook (GDAL and openpyxl would write the clock's)
 GPKG_DATE = "2000-01-01T00:00:00.000Z"
 #: test hook: seconds to sleep before each link/rename of a publish, so tests can kill a run mid-publish
 _SLOW_ENV = "GEO_TEST_SLOW_RENAMES"
@@ -332,6 +333,22 @@ def _fixed_gdal_date():
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": old})
 
 
+def _fixed_xlsx_dates(path: Path) -> None:
+    """openpyxl stamps the workbook (docProps/core.xml) and every zip entry with the wall-clock time;
+    rewrite the archive with the fixed date so identical runs give identical bytes."""
+    with zipfile.ZipFile(path) as zin:
+        items = [(info, zin.read(info.filename)) for info in zin.infolist()]
+    stamp = GPKG_DATE[:19].encode() + b"Z"
+    with zipfile.ZipFile(path, "w") as zout:
+        for info, data in items:
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + stamp, data)
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
+            fixed.compress_type = info.compress_type
+            fixed.external_attr = info.external_attr
+            zout.writestr(fixed, data)
+
+
 def write_frame(frame, path) -> Path:
     """Write a (Geo)DataFrame by extension: .gpkg .geojson .parquet .csv .xlsx .json."""
     import geopandas as gpd
@@ -348,15 +365,17 @@ def write_frame(frame, path) -> Path:
         elif suffix == ".xlsx":
             out = pd.DataFrame(frame.drop(columns=frame.geometry.name)) if is_geo else frame
             out.to_excel(tmp, index=True)
+            _fixed_xlsx_dates(tmp)
         elif suffix in (".parquet", ".geoparquet"):
             frame.to_parquet(tmp)
         elif suffix in (".gpkg", ".geojson", ".fgb", ".shp"):
             if not is_geo:
                 raise InputError(f"{p}: {suffix} needs geometries; write a table as .csv or .parquet")
             driver = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".fgb": "FlatGeobuf", ".shp": "ESRI Shapefile"}[suffix]
-            extra = {"layer": re.sub(r"\W", "_", p.stem) or "layer"} if driver == "GPKG" else {}
+            # the layer is named after the destination (GDAL would take the temporary file's random name)
+            layer = re.sub(r"\W", "_", p.stem) or "layer"
             with _fixed_gdal_date():
-                frame.reset_index().to_file(tmp, driver=driver, engine="pyogrio", **extra)
+                frame.reset_index().to_file(tmp, driver=driver, engine="pyogrio", layer=layer)
         elif suffix == ".json":
             out = pd.DataFrame(frame.drop(columns=frame.geometry.name)) if is_geo else frame
             tmp.write_text(out.reset_index().to_json(orient="records", force_ascii=False), encoding="utf-8")
