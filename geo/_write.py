@@ -53,6 +53,8 @@ __all__ = [
 GPKG_DATE = "2000-01-01T00:00:00.000Z"
 #: test hook: seconds to sleep before each link/rename of a publish, so tests can kill a run mid-publish
 _SLOW_ENV = "GEO_TEST_SLOW_RENAMES"
+#: test hook: a file where each slowed step is logged before its sleep
+_LOG_ENV = "GEO_TEST_PUBLISH_LOG"
 #: test hook: any value disables RENAME_EXCHANGE, to test the fallback
 _NO_EXCHANGE_ENV = "GEO_TEST_NO_EXCHANGE"
 
@@ -140,9 +142,15 @@ def _temp_beside(dest: Path) -> Path:
     return Path(tmp)
 
 
-def _slow() -> None:
+def _slow(step: str) -> None:
+    """Test hook: with GEO_TEST_SLOW_RENAMES=SECONDS, append ``step`` to the file named by
+    GEO_TEST_PUBLISH_LOG (if any) and sleep, so a test can kill the run right after a known step."""
     delay = os.environ.get(_SLOW_ENV)
     if delay:
+        log = os.environ.get(_LOG_ENV)
+        if log:
+            with open(log, "a", encoding="utf-8") as fh:
+                fh.write(step + "\n")
         time.sleep(float(delay))
 
 
@@ -165,7 +173,7 @@ def atomic_paths(*paths) -> Iterator[list]:
             raise RuntimeError(f"writer produced no file for {', '.join(missing)}")
         for t, d in zip(tmps, dests):
             if d is not None:
-                _slow()
+                _slow(f"rename {d.name}")
                 os.replace(t, d)
     finally:
         for t in tmps:
@@ -293,27 +301,27 @@ def publish_dir(out) -> Iterator[Path]:
 
 def _publish(stage: Path, out: Path) -> None:
     if not out.exists():
-        _slow()
+        _slow("start")
         os.rename(stage, out)
         return
     shutil.copymode(out, stage)
     new = [p.relative_to(stage) for p in sorted(stage.rglob("*")) if not p.is_dir()]
     # the working directory (a shell's too) would be left in the swapped-out folder: publish file by file
     swap = not inside(os.getcwd(), out) and not same_file(os.getcwd(), out)
-    _slow()
+    _slow("start")
     if swap:
         _link_tree(out, stage)
-    _slow()
+    _slow("linked")
     if swap and _exchange(stage, out):
         # `stage` now holds the old folder; files the user added to `out` while we linked go back
-        _slow()
+        _slow("exchanged")
         _link_tree(stage, out)
         return
     # fallback: every new file already exists in the staging folder; replace the old ones one by one
     for rel in new:
         dest = out / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
-        _slow()
+        _slow(f"replace {rel}")
         os.replace(stage / rel, dest)
 
 
