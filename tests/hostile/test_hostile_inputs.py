@@ -285,7 +285,7 @@ def test_emit_guard_judges_by_structure():
 
     check_emitted(Stat(0.2, 0.01), True)
     check_emitted(Stat(0.2, 0.01), False)
-    for as_json in (True, False):  # nulled in JSON, still caught from the object's own number
+    for as_json in (True, False):  # nulled in JSON, still caught: the summary shows "I = nan"
         with pytest.raises(ResultError, match="not a finite number"):
             check_emitted(Stat(math.nan, 0.001), as_json)
 
