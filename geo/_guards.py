@@ -7,7 +7,6 @@ and what to do; the readers and :func:`geo.cli.options.emit` call them, so the r
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import math
 import os
 import re
@@ -177,18 +176,26 @@ def check_finite_result(*, payload=None, text: str | None = None) -> None:
 
 
 def check_emitted(result, as_json: bool) -> None:
-    """The check :func:`geo.cli.options.emit` runs before printing ``result`` as JSON or as text."""
-    if as_json:
-        check_finite_result(payload=result.to_json() if hasattr(result, "to_json") else result)
-        # to_json() often turns NaN into null: the result object's own numbers tell garbage from "not given"
-        if dataclasses.is_dataclass(result) and not isinstance(result, type):
-            check_finite_result(payload={
-                f.name: getattr(result, f.name) for f in dataclasses.fields(result)
-                if isinstance(getattr(result, f.name, None), (int, float)) or _is_np_number(getattr(result, f.name, None))
-            })
-    else:
+    """The check :func:`geo.cli.options.emit` runs before printing ``result`` as JSON or as text.
+
+    ``to_json()`` is checked for infinity anywhere and NaN outside per-unit tables; as it often turns
+    NaN into null, the human rendering (``summary()``) is searched for ``nan``/``inf`` too, in both
+    modes: a statistic that is NaN shows there.  (A value left uncomputed on purpose, e.g. ``p_sim``
+    without permutations, is not shown, so it passes.)  The text search is skipped when the result
+    holds tables with missing cells (a band without units, a unit without data), which a summary
+    may legitimately show as nan.
+    """
+    payload = result.to_json() if hasattr(result, "to_json") else (result if isinstance(result, dict) else None)
+    if payload is not None:
+        check_finite_result(payload=payload)
+    if payload is None or not _has_missing_cells(payload):
         check_finite_result(text=result.summary() if hasattr(result, "summary") else str(result))
 
 
-def _is_np_number(value) -> bool:
-    return type(value).__module__ == "numpy" and hasattr(value, "dtype") and getattr(value, "ndim", 1) == 0
+def _has_missing_cells(obj, in_records=False) -> bool:
+    if isinstance(obj, dict):
+        return any(_has_missing_cells(v, in_records) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        records = in_records or (len(obj) > 0 and all(isinstance(v, dict) for v in obj))
+        return any(_has_missing_cells(v, records) for v in obj)
+    return in_records and (obj is None or (isinstance(obj, float) and math.isnan(obj)))

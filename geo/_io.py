@@ -1,4 +1,4 @@
-"""Reading user files and writing outputs atomically.
+"""Reading user files (the writers live in :mod:`geo._write` and are re-exported here).
 
 Every reader turns the failures a user can cause (missing file, empty file,
 malformed table, unknown format) into an :class:`~geo.errors.InputError` that
@@ -9,14 +9,8 @@ so a failed write leaves nothing behind and never truncates an existing file.
 
 from __future__ import annotations
 
-import contextlib
 import io
-import json
-import os
-import re
-import tempfile
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pandas as pd
 

@@ -10,8 +10,9 @@
   system without it) every new file is staged before the first old one is replaced.
 * :func:`same_file` / :func:`inside` -- the path rule behind "an output never destroys an input"
   (symlinks, ``..`` and hard links included); :mod:`geo.cli.paths` applies it to every command.
-* :func:`write_frame` -- GeoPackages carry a fixed ``last_change`` date (GDAL's ``OGR_CURRENT_DATE``),
-  so identical runs give identical bytes; a table holding infinite values is refused.
+* :func:`write_frame` -- GeoPackages (GDAL's ``OGR_CURRENT_DATE``) and Excel workbooks carry a fixed
+  date, so identical runs give identical bytes.  (Infinite values are refused by the computations that could
+  overflow, e.g. zonal statistics, not here: an open distance band's upper edge is legitimately ``inf``.)
 """
 
 from __future__ import annotations
@@ -26,10 +27,11 @@ import shutil
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 from typing import Callable, Iterator
 
-from geo.errors import InputError, ResultError
+from geo.errors import InputError
 
 __all__ = [
     "atomic_path",
@@ -47,10 +49,12 @@ __all__ = [
     "GPKG_DATE",
 ]
 
-#: the ``last_change`` date written into every GeoPackage (GDAL would write the wall-clock time)
+#: the date written into every GeoPackage (``last_change``) and workbook (GDAL and openpyxl would write the clock's)
 GPKG_DATE = "2000-01-01T00:00:00.000Z"
 #: test hook: seconds to sleep before each link/rename of a publish, so tests can kill a run mid-publish
 _SLOW_ENV = "GEO_TEST_SLOW_RENAMES"
+#: test hook: a file where each slowed step is logged before its sleep
+_LOG_ENV = "GEO_TEST_PUBLISH_LOG"
 #: test hook: any value disables RENAME_EXCHANGE, to test the fallback
 _NO_EXCHANGE_ENV = "GEO_TEST_NO_EXCHANGE"
 
@@ -138,9 +142,15 @@ def _temp_beside(dest: Path) -> Path:
     return Path(tmp)
 
 
-def _slow() -> None:
+def _slow(step: str) -> None:
+    """Test hook: with GEO_TEST_SLOW_RENAMES=SECONDS, append ``step`` to the file named by
+    GEO_TEST_PUBLISH_LOG (if any) and sleep, so a test can kill the run right after a known step."""
     delay = os.environ.get(_SLOW_ENV)
     if delay:
+        log = os.environ.get(_LOG_ENV)
+        if log:
+            with open(log, "a", encoding="utf-8") as fh:
+                fh.write(step + "\n")
         time.sleep(float(delay))
 
 
@@ -163,7 +173,7 @@ def atomic_paths(*paths) -> Iterator[list]:
             raise RuntimeError(f"writer produced no file for {', '.join(missing)}")
         for t, d in zip(tmps, dests):
             if d is not None:
-                _slow()
+                _slow(f"rename {d.name}")
                 os.replace(t, d)
     finally:
         for t in tmps:
@@ -215,14 +225,13 @@ def _exchange(a: Path, b: Path) -> bool:
     if fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
         return True
     err = ctypes.get_errno()
-    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EXDEV, errno.EBUSY):  # no support; mount points
         return False
     raise OSError(err, os.strerror(err), str(b))
 
 
-def _link_tree(src: Path, dst: Path) -> set:
-    """Give ``dst`` every entry of ``src`` that it lacks (hard links, else copies); return the names added."""
-    added = set()
+def _link_tree(src: Path, dst: Path) -> None:
+    """Give ``dst`` every entry of ``src`` that it lacks (hard links, else copies; symlinks as symlinks)."""
     for entry in os.scandir(src):
         target = dst / entry.name
         if entry.is_dir(follow_symlinks=False):
@@ -237,8 +246,6 @@ def _link_tree(src: Path, dst: Path) -> set:
                 os.symlink(os.readlink(entry.path), target)
             else:
                 _link_or_copy(entry.path, target)
-        added.add(entry.name)
-    return added
 
 
 def _link_or_copy(src, dst) -> None:
@@ -274,9 +281,12 @@ def publish_dir(out) -> Iterator[Path]:
     ``out`` in one system call).  Elsewhere every new file exists before the first old one is
     replaced, so only a kill during the final renames can mix the two sets.
     """
-    out = check_output_dir(out)
-    parent = out.parent if str(out.parent) else Path(".")
-    check_writable(parent, output=out)
+    given = check_output_dir(out)
+    # the real folder: "." and "x/.." get a name and a parent, and a symlinked folder is published
+    # into its target instead of being swapped away with the link
+    out = Path(os.path.realpath(given))
+    parent = out.parent
+    check_writable(parent, output=given)
     _stale_stages(out)
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.geo-stage-{os.getpid()}-", dir=parent))
     try:
@@ -291,24 +301,27 @@ def publish_dir(out) -> Iterator[Path]:
 
 def _publish(stage: Path, out: Path) -> None:
     if not out.exists():
-        _slow()
+        _slow("start")
         os.rename(stage, out)
         return
     shutil.copymode(out, stage)
     new = [p.relative_to(stage) for p in sorted(stage.rglob("*")) if not p.is_dir()]
-    _slow()
-    _link_tree(out, stage)
-    _slow()
-    if _exchange(stage, out):
+    # the working directory (a shell's too) would be left in the swapped-out folder: publish file by file
+    swap = not inside(os.getcwd(), out) and not same_file(os.getcwd(), out)
+    _slow("start")
+    if swap:
+        _link_tree(out, stage)
+    _slow("linked")
+    if swap and _exchange(stage, out):
         # `stage` now holds the old folder; files the user added to `out` while we linked go back
-        _slow()
+        _slow("exchanged")
         _link_tree(stage, out)
         return
     # fallback: every new file already exists in the staging folder; replace the old ones one by one
     for rel in new:
         dest = out / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
-        _slow()
+        _slow(f"replace {rel}")
         os.replace(stage / rel, dest)
 
 
@@ -328,20 +341,20 @@ def _fixed_gdal_date():
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": old})
 
 
-def _refuse_infinite(frame, p: Path) -> None:
-    import numpy as np
-    import pandas as pd
-
-    for col in frame.columns:
-        s = frame[col]
-        if pd.api.types.is_float_dtype(s.dtype):
-            bad = np.isinf(s.to_numpy(dtype=float, na_value=np.nan))
-            if bad.any():
-                ids = ", ".join(map(str, frame.index[bad][:5]))
-                raise ResultError(
-                    f"{p}: column {col!r} is infinite for {int(bad.sum())} rows (ids {ids}): the computation "
-                    "overflowed or divided by zero; nothing was written"
-                )
+def _fixed_xlsx_dates(path: Path) -> None:
+    """openpyxl stamps the workbook (docProps/core.xml) and every zip entry with the wall-clock time;
+    rewrite the archive with the fixed date so identical runs give identical bytes."""
+    with zipfile.ZipFile(path) as zin:
+        items = [(info, zin.read(info.filename)) for info in zin.infolist()]
+    stamp = GPKG_DATE[:19].encode() + b"Z"
+    with zipfile.ZipFile(path, "w") as zout:
+        for info, data in items:
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + stamp, data)
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
+            fixed.compress_type = info.compress_type
+            fixed.external_attr = info.external_attr
+            zout.writestr(fixed, data)
 
 
 def write_frame(frame, path) -> Path:
@@ -352,7 +365,6 @@ def write_frame(frame, path) -> Path:
     p = check_output_path(path)
     suffix = p.suffix.lower()
     is_geo = isinstance(frame, gpd.GeoDataFrame)
-    _refuse_infinite(frame, p)
 
     def writer(tmp: Path) -> None:
         if suffix == ".csv":
@@ -361,15 +373,17 @@ def write_frame(frame, path) -> Path:
         elif suffix == ".xlsx":
             out = pd.DataFrame(frame.drop(columns=frame.geometry.name)) if is_geo else frame
             out.to_excel(tmp, index=True)
+            _fixed_xlsx_dates(tmp)
         elif suffix in (".parquet", ".geoparquet"):
             frame.to_parquet(tmp)
         elif suffix in (".gpkg", ".geojson", ".fgb", ".shp"):
             if not is_geo:
                 raise InputError(f"{p}: {suffix} needs geometries; write a table as .csv or .parquet")
             driver = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".fgb": "FlatGeobuf", ".shp": "ESRI Shapefile"}[suffix]
-            extra = {"layer": re.sub(r"\W", "_", p.stem) or "layer"} if driver in ("GPKG", "GeoJSON") else {}
+            # the layer is named after the destination (GDAL would take the temporary file's random name)
+            layer = re.sub(r"\W", "_", p.stem) or "layer"
             with _fixed_gdal_date():
-                frame.reset_index().to_file(tmp, driver=driver, engine="pyogrio", **extra)
+                frame.reset_index().to_file(tmp, driver=driver, engine="pyogrio", layer=layer)
         elif suffix == ".json":
             out = pd.DataFrame(frame.drop(columns=frame.geometry.name)) if is_geo else frame
             tmp.write_text(out.reset_index().to_json(orient="records", force_ascii=False), encoding="utf-8")

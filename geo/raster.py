@@ -222,6 +222,11 @@ def zonal_stats(
         nd = _nodata(src, nodata)
         table, engines, empty = _compute(src, units, raster_crs, band_list, stats, nd, max_cells, path)
     _check_finite(table, path)
+    if len(empty) == len(table):
+        raise InputError(
+            f"{path}: no unit has a valid pixel: the raster does not overlap the units, or every pixel is "
+            "nodata (check its CRS, or --nodata)"
+        )
     panel = None
     if years:
         panel = _to_panel(table, band_list, years, stats, units.index.name)

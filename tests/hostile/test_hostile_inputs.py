@@ -139,6 +139,9 @@ def broken(tmp_path_factory):
     with rasterio.open(d / "huge.tif", "w", driver="GTiff", height=60, width=80, count=1, dtype="float64",
                        crs="EPSG:4326", transform=from_origin(110, 40, 0.25, 0.25)) as dst:
         dst.write(np.full((60, 80), 1e308), 1)
+    with rasterio.open(d / "far.tif", "w", driver="GTiff", height=10, width=10, count=1, dtype="float32",
+                       crs="EPSG:4326", transform=from_origin(-50, 10, 0.1, 0.1)) as dst:
+        dst.write(np.ones((10, 10), "float32"), 1)  # in the Atlantic: no unit of China has a pixel
     a, b = box(110, 30, 111, 31), box(111, 30, 112, 31)
     gpd.GeoDataFrame({"id": ["a", "b"]}, geometry=[a, GeometryCollection([b, Point(0, 0)])], crs=4326).to_file(
         d / "collection.gpkg")
@@ -167,6 +170,7 @@ CASES = {
                              "outside longitude"),
     "latin-1 table in a report folder": (["report", "--results", "{d}/latin1", "--out", "{o}/r.html"], "t.csv"),
     "latin-1 page in a report folder": (["report", "--results", "{d}/latin1_html", "--out", "{o}/r.html"], "m.html"),
+    "raster outside every unit": (["zonal", "--raster", "{d}/far.tif", "--out", "{o}/z.csv"], "no unit has a valid pixel"),
     "infinite zonal statistics": (["zonal", "--raster", "{d}/huge.tif", "--stats", "mean,sum", "--out", "{o}/z.csv"],
                                   "overflows to infinity"),
 }
@@ -242,26 +246,54 @@ def test_finite_guard_rules():
             check_finite_result(text=text)
 
 
-def test_write_frame_refuses_infinite_values(tmp_path):
-    frame = pd.DataFrame({"v": [1.0, np.inf, np.nan]}, index=pd.Index(["a", "b", "c"], name="id"))
-    with pytest.raises(ResultError, match="column 'v' is infinite for 1 rows \\(ids b\\)"):
-        write_frame(frame, tmp_path / "t.csv")
-    assert os.listdir(tmp_path) == []
-    write_frame(frame.assign(v=[1.0, 2.0, np.nan]), tmp_path / "t.csv")  # missing values are fine
-
-
-def test_geopackage_bytes_are_identical_across_runs(tmp_path):
+@pytest.mark.parametrize("suffix", [".gpkg", ".xlsx", ".parquet", ".geojson", ".fgb", ".csv", ".json"])
+def test_same_data_same_bytes_in_every_format(tmp_path, suffix):
+    """GeoPackages (GDAL's last_change) and workbooks (openpyxl's dates) carry no wall-clock time."""
     import geopandas as gpd
+    import pyogrio
     from shapely.geometry import box
 
     frame = gpd.GeoDataFrame({"v": [1.5, 2.5]}, geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs=4326,
                              index=pd.Index(["a", "b"], name="id"))
     (tmp_path / "1").mkdir()
     (tmp_path / "2").mkdir()
-    write_frame(frame, tmp_path / "1" / "u.gpkg")
-    time.sleep(1.1)  # GDAL's last_change has one-second resolution
-    write_frame(frame, tmp_path / "2" / "u.gpkg")
-    assert (tmp_path / "1" / "u.gpkg").read_bytes() == (tmp_path / "2" / "u.gpkg").read_bytes()
-    import pyogrio
-
+    write_frame(frame, tmp_path / "1" / f"u{suffix}")
+    time.sleep(2.1)  # GDAL's dates have one-second resolution, zip entries two seconds
+    write_frame(frame, tmp_path / "2" / f"u{suffix}")
+    assert (tmp_path / "1" / f"u{suffix}").read_bytes() == (tmp_path / "2" / f"u{suffix}").read_bytes()
     assert pyogrio.get_gdal_config_option("OGR_CURRENT_DATE") is None  # the setting does not leak
+    if suffix == ".xlsx":
+        back = pd.read_excel(tmp_path / "1" / "u.xlsx", index_col=0)
+        assert back["v"].tolist() == [1.5, 2.5]
+
+
+def test_emit_guard_judges_by_structure():
+    from dataclasses import dataclass
+
+    from geo._guards import check_emitted
+
+    @dataclass(frozen=True)
+    class Stat:
+        I: float
+        p_sim: float
+
+        def to_json(self):  # the usual habit: NaN becomes null
+            return {"I": None if math.isnan(self.I) else self.I, "p_sim": self.p_sim}
+
+        def summary(self):
+            return f"I = {self.I:.3f}  p = {self.p_sim}"
+
+    check_emitted(Stat(0.2, 0.01), True)
+    check_emitted(Stat(0.2, 0.01), False)
+    for as_json in (True, False):  # nulled in JSON, still caught: the summary shows "I = nan"
+        with pytest.raises(ResultError, match="not a finite number"):
+            check_emitted(Stat(math.nan, 0.001), as_json)
+
+    class Bands:  # a table with a band that has no units: a missing cell, not garbage
+        def to_json(self):
+            return {"bands": [{"band": "0-50 km", "estimate": None}, {"band": "50-100 km", "estimate": 0.1}]}
+
+        def summary(self):
+            return "0-50 km   nan\n50-100 km 0.100"
+
+    check_emitted(Bands(), False)

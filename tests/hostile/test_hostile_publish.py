@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -91,30 +92,37 @@ def test_a_failed_run_changes_nothing(tmp_path, monkeypatch, exchange):
     assert (out / "a.txt").read_text() == "new"
 
 
+def _wait_for_step(log: Path, step: str, proc, timeout=600) -> None:
+    """Block until the publish logged ``step`` (it then sleeps in the hook: the kill lands right after it)."""
+    deadline = time.time() + timeout
+    while not (log.exists() and step in log.read_text(encoding="utf-8").split("\n")):
+        assert proc.poll() is None, f"the run ended before the step {step!r}"
+        assert time.time() < deadline, f"no step {step!r} within {timeout} s"
+        time.sleep(0.02)
+
+
 def test_kills_during_a_publish_leave_the_old_or_the_new_set(tmp_path):
     out = tmp_path / "g"
     assert _publish(out, "old").wait(timeout=60) == 0
     _user_files(out)
-    old = _state(out)
-    assert all(v and v.startswith("old:") for v in old.values())
     outcomes = []
-    # the hook sleeps 1 s before linking, before the exchange and after it: kills at 0.3 and 1.5 s
-    # land before the exchange, 2.5 s after it (the run has not finished), 5 s never
-    for delay in (0.3, 1.5, 2.5, 5.0):
-        proc = _publish(out, f"new{delay}", env={"GEO_TEST_SLOW_RENAMES": "1"})
-        assert proc.stdout.readline().strip() == "staged"
-        time.sleep(delay)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
+    # killed right after each step of the publish (the hook sleeps there), then a run left to finish
+    for step in ("start", "linked", "exchanged", None):
+        log = tmp_path / f"log-{step}"
+        proc = _publish(out, f"new-{step}", env={"GEO_TEST_SLOW_RENAMES": "5", "GEO_TEST_PUBLISH_LOG": str(log)}
+                        if step else {})
+        if step:
+            _wait_for_step(log, step, proc)
+            proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
         state = _state(out)
         tags = {v.split(":")[0] for v in state.values() if v is not None}
         assert None not in state.values() and len(tags) == 1, state  # never a mix, never a gap
         _assert_user_files(out)
         outcomes.append(tags.pop())
-        if outcomes[-1] != "old":  # reset to the old set for the next kill
+        if outcomes[-1] != "old":  # back to the old set for the next kill
             assert _publish(out, "old").wait(timeout=60) == 0
-    # both sides of the exchange were hit (each kill is 0.5 s away from the steps around it)
-    assert outcomes == ["old", "old", "new2.5", "new5.0"], outcomes
+    assert outcomes == ["old", "old", "new-exchanged", "new-None"], outcomes
     # staging folders of killed runs are removed by the next publish
     assert _publish(out, "final").wait(timeout=60) == 0
     assert not [p for p in tmp_path.iterdir() if ".geo-stage-" in p.name]
@@ -164,21 +172,18 @@ def test_geo_demo_killed_while_publishing(tmp_path):
     old, new = _hashes(old_dir), _hashes(new_dir)
     assert old.keys() == new.keys() and old != new
     outcomes = []
-    for wait in (1.0, 5.0):  # the hook sleeps 2 s before linking, before the exchange (at ~4 s) and after it
+    for step in ("linked", "exchanged"):  # killed just before, and just after, the folder exchange
         if out.exists():
-            subprocess.run(["rm", "-rf", str(out)], check=True)
-        assert run_geo(["demo", "--out", out, "--seed", "1", *small]).returncode == 0
+            shutil.rmtree(out)
+        shutil.copytree(old_dir, out)  # the old gallery, as `geo demo --seed 1` wrote it
         (out / "mine.txt").write_text("user")
+        log = tmp_path / f"log-{step}"
         proc = subprocess.Popen(
             [sys.executable, "-m", "geo", "demo", "--out", str(out), "--seed", "2", *small],
-            env={**os.environ, "PYTHONPATH": str(ROOT), "GEO_TEST_SLOW_RENAMES": "2"},
+            env={**os.environ, "PYTHONPATH": str(ROOT), "GEO_TEST_SLOW_RENAMES": "10", "GEO_TEST_PUBLISH_LOG": str(log)},
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
-        deadline = time.time() + 600
-        while not [p for p in tmp_path.iterdir() if p.name.startswith(".g.geo-stage-")]:
-            assert proc.poll() is None and time.time() < deadline, "the demo ended before publishing"
-            time.sleep(0.05)
-        time.sleep(wait)
+        _wait_for_step(log, step, proc, timeout=1200)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
         got = _hashes(out)
@@ -186,3 +191,26 @@ def test_geo_demo_killed_while_publishing(tmp_path):
         assert (out / "mine.txt").read_text() == "user"
         outcomes.append("old" if got == old else "new")
     assert outcomes == ["old", "new"]
+
+
+def test_publish_into_the_working_directory(tmp_path, monkeypatch):
+    """`geo demo --out .`: the folder the shell is in is not swapped away (published file by file)."""
+    monkeypatch.chdir(tmp_path)
+    _user_files(tmp_path)
+    for tag in ("1", "2"):
+        with publish_dir(".") as stage:
+            (stage / "a.txt").write_text(tag)
+    assert Path("a.txt").read_text() == "2" and os.path.samefile(os.getcwd(), tmp_path)
+    _assert_user_files(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "mine.txt", "results"]
+
+
+def test_publish_through_a_symlinked_folder_keeps_the_link(tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "mine.txt").write_text("user")
+    link = tmp_path / "maps"
+    link.symlink_to(real, target_is_directory=True)
+    with publish_dir(link) as stage:
+        (stage / "a.txt").write_text("new")
+    assert link.is_symlink() and (real / "a.txt").read_text() == "new" and (real / "mine.txt").read_text() == "user"
