@@ -330,14 +330,22 @@ def _kind(points) -> str:
     )
 
 
+def _csv_sep(path) -> str:
+    """The field separator of a points CSV, sniffed from its first line (geo._io's rule for tables)."""
+    from geo._io import _sniff_sep
+
+    p = Path(path)
+    with open(p, "rb") as fh:
+        head = fh.read(65536).decode("utf-8-sig", errors="replace")
+    return _sniff_sep(head, p.suffix.lower())
+
+
 def _columns_of(points, kind) -> list[str]:
     if kind in ("frame", "geoframe"):
         return [str(c) for c in points.columns]
     if kind == "csv":
-        from geo._io import _sniff_sep
-
         try:
-            head = pd.read_csv(points, sep=_sniff_sep(Path(points)), nrows=0, encoding="utf-8-sig")
+            head = pd.read_csv(points, sep=_csv_sep(points), nrows=0, encoding="utf-8-sig")
         except UnicodeDecodeError as exc:
             raise InputError(f"{points}: not UTF-8 text ({exc.reason}); save the table as UTF-8 CSV") from None
         except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
@@ -472,12 +480,10 @@ def _csv_batches(path, spec: _Spec, chunksize: int) -> Iterator[pd.DataFrame]:
     grew with the file (639 MB vs 290 MB here), apparently from read-ahead, so it does not keep memory
     bounded.
     """
-    from geo._io import _sniff_sep
-
     dtype = {spec.year: "string"} if spec.year else None
     try:
         reader = pd.read_csv(
-            path, sep=_sniff_sep(Path(path)), usecols=_needed(spec), dtype=dtype, chunksize=chunksize,
+            path, sep=_csv_sep(path), usecols=_needed(spec), dtype=dtype, chunksize=chunksize,
             encoding="utf-8-sig", engine="c", low_memory=True,
         )
         for chunk in reader:
@@ -744,12 +750,10 @@ def _dask_frame(points, kind, spec: _Spec, blocksize, chunksize):
 
     need = _needed(spec)
     if kind == "csv":
-        from geo._io import _sniff_sep
-
         dtypes = {c: "float64" for c in (spec.lon, spec.lat)}
         dtypes.update({c: "object" for c in need if c not in dtypes})
         return dd.read_csv(
-            str(points), usecols=need, dtype=dtypes, blocksize=blocksize, sep=_sniff_sep(Path(points)),
+            str(points), usecols=need, dtype=dtypes, blocksize=blocksize, sep=_csv_sep(points),
             encoding="utf-8-sig",
         )
     if kind == "parquet":
