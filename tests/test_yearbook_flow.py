@@ -291,3 +291,35 @@ def test_bad_input_corpus(tmp_path, capsys):
         assert needle in lines[0], (label, lines[0])
         assert "Traceback" not in err and not out.exists(), label
         assert {p: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before, label
+
+
+def test_split_apportion_by_county_areas_and_by_a_table(tmp_path):
+    from geo import layers
+    from geo.errors import JoinError
+
+    rows = []
+    for y in range(2008, 2014):
+        if y < 2011:
+            rows.append({"city": "巢湖市", "year": y, "gdp": 100.0 if y != 2009 else None})
+        for c, v in (("合肥", 1000.0), ("芜湖", 500.0), ("马鞍山", 300.0)):
+            rows.append({"city": c, "year": y, "gdp": v})
+    df = pd.DataFrame(rows)
+    default = layers.join(df, name="city", year="year")
+    assert {u["value"] for u in default.report.unmatched} == {"巢湖市"}  # the default stays "report"
+    shares = layers.split_shares("341400")
+    assert set(shares) == {"340100", "340200", "340500"} and sum(shares.values()) == pytest.approx(1, abs=1e-12)
+    assert 0.4 < shares["340100"] < 0.6  # 居巢区 + 庐江县 are about half of the old 巢湖 prefecture
+    res = layers.join(df, name="city", year="year", split="apportion")
+    f = res.frame.set_index(["adcode", "year"])["gdp"]
+    for code, own in (("340100", 1000.0), ("340200", 500.0), ("340500", 300.0)):
+        assert f[(code, 2008)] == pytest.approx(own + 100 * shares[code], rel=1e-12)
+        assert np.isnan(f[(code, 2009)])  # 巢湖 missing in 2009: the successors' totals are missing, not partial
+        assert f[(code, 2012)] == own
+    assert res.report.unmatched == () and any("apportioned" in n for n in res.report.notes)
+    table = tmp_path / "shares.csv"
+    table.write_text("old_adcode,successor_adcode,share\n341400,340100,0.5\n341400,340200,0.25\n341400,340500,0.25\n")
+    own = layers.join(df, name="city", year="year", split="apportion", split_shares_table=table)
+    assert own.frame.set_index(["adcode", "year"])["gdp"][("340200", 2010)] == 525.0
+    table.write_text("old_adcode,successor_adcode,share\n341400,340100,0.5\n341400,340200,0.2\n")
+    with pytest.raises(JoinError, match="summing to 1"):
+        layers.join(df, name="city", year="year", split="apportion", split_shares_table=table)

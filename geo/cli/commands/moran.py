@@ -37,7 +37,7 @@ def command(data_path, id_col, var, statistic, year, weights_spec, transform, is
     from geo import autocorr as ac
     from geo import weights as gw
     from geo.errors import OptionError
-    from geo.layers import load_data
+    from geo.layers import load_data, weights_for
 
     ud = load_data(data_path, id_col=id_col, boundaries=boundaries_path, boundary_id=boundary_id, scope=scope,
                    weights=weights_spec)
@@ -74,7 +74,7 @@ def command(data_path, id_col, var, statistic, year, weights_spec, transform, is
 
         cols = ", ".join(c for c in gdf.columns if c != "geometry")
         raise SchemaError(f"{data_path}: no column {var!r} (columns are: {cols})")
-    graph = _graph(gw, weights_spec, gdf, transform=transform, islands=islands, geometry=ud.has_geometry)
+    graph = weights_for(gdf, weights_spec, data=gdf, transform=transform, islands=islands)
     func = {"moran": ac.moran, "geary": ac.geary, "g": ac.general_g}[statistic]
     result = func(gdf, var, weights=graph, permutations=permutations, seed=seed)
     extra, notes = left_out(ud.units.index, gdf.index)
@@ -107,16 +107,3 @@ class _WithLocal:
     def summary(self):
         return self.g.summary() + "\n" + self.l.summary()
 
-
-def _graph(gw, spec, gdf, *, transform, islands, geometry):
-    """The weights of the units in ``gdf``: built from their shapes, or read from a file for a table without any."""
-    from geo.errors import OptionError
-
-    if geometry:
-        return gw.build(spec, gdf, data=gdf, transform=transform, islands=islands)
-    graph = gw.read(spec, ids=gdf.index, transform=transform)
-    found = gw.info(graph).islands
-    if found and islands != "keep":
-        raise OptionError(f"{spec}: {len(found)} units have no neighbour (e.g. {list(found[:5])}); without boundaries "
-                          "they cannot be linked: pass --islands keep (or give --boundaries)")
-    return graph
