@@ -899,7 +899,8 @@ def save(graph, path) -> Path:
 #: spdep writes row numbers 1..n unless told to write the region ids (see docs/methods.md)
 _ROW_NUMBER_HINT = (
     "ids must be the table's --id values; spdep writes row numbers 1..n unless called as "
-    "write.nb.gal(nb, file, oldstyle=FALSE, ind=...) or write.sn2gwt(sn, file, useInd=TRUE)"
+    "write.nb.gal(nb, file, oldstyle=FALSE) with attr(nb, 'region.id') set to the ids, or "
+    "write.sn2gwt(sn, file, useInd=TRUE)"
 )
 
 

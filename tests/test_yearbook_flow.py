@@ -187,6 +187,13 @@ def test_yearbook_workbook_join_derive_and_per_year_moran(book, tmp_path, capsys
     g = gw.build("queen", units.loc[y0.index])
     ref = ac.moran(y0.to_frame(), "gdp_pc", weights=g, permutations=0)
     assert by["years"][4]["I"] == pytest.approx(ref.I, rel=1e-12)
+    # LISA for one year of the unbalanced panel: units without a value that year are left out and named
+    rc, text, err = run(["moran", "--data", out, "--var", "gdp_pc", "--year", "2009", "--local", "--permutations",
+                         "99", "--seed", "1", "--json"], capsys)
+    assert rc == 0, err
+    lisa = json.loads(text)
+    assert lisa["n"] == len(y0) and len(lisa["units_without_data"]) == 337 - len(y0)
+    assert {"EIi", "VIi", "p_norm"} <= set(lisa["local"][0])
 
 
 def test_gbk_csv_exports_join_like_the_workbook(book, tmp_path, capsys):
@@ -211,6 +218,13 @@ def test_full_width_ids_match(tmp_path, capsys):
     rc, text, err = run(["join", "--data", p, "--id", "code", "--strict", "--out", out], capsys)
     assert rc == 0, err
     assert list(pd.read_csv(out, dtype={"adcode": str})["adcode"]) == ["110000", "120000"]
+
+
+def test_full_width_ids_in_analysis_input():
+    from geo import layers
+
+    ud = layers.load_data(pd.DataFrame({"adcode": ["１１００００", "１２００００"], "v": [1.0, 2.0]}))
+    assert list(ud.table["adcode"]) == ["110000", "120000"]
 
 
 def test_table_and_gal_with_any_ids(tmp_path, capsys):

@@ -6,9 +6,9 @@ from geo.cli.options import boundaries_options, emit, json_option, many_values_o
 
 
 @click.command(name="join")
-@click.option("--data", "data_paths", metavar="FILE", required=True, multiple=True,
-              help="City table: CSV/TSV (any encoding), Excel (every sheet), Stata .dta or Parquet; repeat "
-              "--data to merge several tables into one panel on (unit, year).")
+@many_values_option("--data", "data_paths", metavar="FILE", required=True,
+              help="City table: CSV/TSV (any encoding), Excel (every sheet), Stata .dta or Parquet; several "
+              "(--data A B, or --data A --data B) are merged into one panel on (unit, year).")
 @click.option("--id", "id_col", metavar="COL", default=None, help="Match by codes in COL (6/9/12-digit adcodes).")
 @click.option("--name", "name_col", metavar="COL", default=None, help="Match by Chinese names in COL (济南, 济南市…).")
 @click.option("--year-col", metavar="COL", default=None, help="Year column of a long table (wide tables are reshaped).")
@@ -22,7 +22,7 @@ from geo.cli.options import boundaries_options, emit, json_option, many_values_o
               help="Read only this sheet of a workbook (repeatable, or NAME1,NAME2); default every sheet.")
 @click.option("--header-row", type=click.IntRange(min=1), default=None,
               help="Row number of the header (1-based); default: detected, title rows above skipped.")
-@click.option("--derive", "derive_exprs", metavar="NAME=EXPR", multiple=True,
+@many_values_option("--derive", "derive_exprs", metavar="NAME=EXPR",
               help="New column after the join (repeatable), e.g. --derive \"gdp_pc=地区生产总值/年末总人口\" "
               "--derive \"log_gdp_pc=log(gdp_pc)\"; log/exp/sqrt allowed; non-finite results become missing.")
 @boundaries_options

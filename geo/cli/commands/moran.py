@@ -74,12 +74,14 @@ def command(data_path, id_col, var, statistic, year, weights_spec, transform, is
 
         cols = ", ".join(c for c in gdf.columns if c != "geometry")
         raise SchemaError(f"{data_path}: no column {var!r} (columns are: {cols})")
+    if local and statistic != "moran":
+        raise OptionError(f"--local gives the local Moran (LISA); it goes with --stat moran, not --stat {statistic}")
+    # units whose value is missing this year are left out (and named), not imputed
+    gdf = gdf[gdf[var].notna()]
     graph = weights_for(gdf, weights_spec, data=gdf, transform=transform, islands=islands)
     func = {"moran": ac.moran, "geary": ac.geary, "g": ac.general_g}[statistic]
     result = func(gdf, var, weights=graph, permutations=permutations, seed=seed)
     extra, notes = left_out(ud.units.index, gdf.index)
-    if local and statistic != "moran":
-        raise OptionError(f"--local gives the local Moran (LISA); it goes with --stat moran, not --stat {statistic}")
     if not local:
         emit(result, as_json, extra=extra, notes=notes)
         return
