@@ -161,8 +161,9 @@ def number_column(values: pd.Series, *, where) -> NumberColumn:
     return NumberColumn(pd.Series(out, index=values.index), missing, next(iter(units), None))
 
 
-def looks_numeric(values: pd.Series) -> bool:
-    """True when most non-missing cells (at least half, at least one) read as numbers."""
+def looks_numeric(values: pd.Series, *, empty_ok: bool = True) -> bool:
+    """True when at least half of the cells that are not missing marks read as numbers (a column of missing
+    marks only is a numeric column with every value missing)."""
     numbers = other = 0
     for cell in values:
         number, why = parse_number(cell)
@@ -170,7 +171,7 @@ def looks_numeric(values: pd.Series) -> bool:
             numbers += 1
         elif why is None:
             other += 1
-    return numbers > 0 and numbers >= other
+    return numbers >= other and (numbers > 0 or empty_ok)
 
 
 # --------------------------------------------------------------------------- year columns
@@ -246,9 +247,9 @@ def wide_plan(df: pd.DataFrame, *, keys, mode: str = "auto", source="table") -> 
             raise SchemaError(f"{source}: columns {other!r} and {c!r} both read as "
                               f"{(var + ' ') if var else ''}{yr}; rename one")
     others = [c for c in df.columns if c not in keys and c not in years]
-    numeric_others = [c for c in others if looks_numeric(df[c])]
+    numeric_others = [c for c in others if looks_numeric(df[c], empty_ok=False)]
     if mode == "wide":
-        return WidePlan(True, years, f"{source}: reshaped {len(years)} year columns ({_span(years)}) to rows (--wide)")
+        return WidePlan(True, years, f"note: {source}: reshaped {len(years)} year columns ({_span(years)}) to rows (--wide)")
     if numeric_others:
         return WidePlan(False, {}, (
             f"note: {source}: {len(years)} columns end in a year ({_span(years)}) but {len(numeric_others)} other "

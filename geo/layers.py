@@ -53,6 +53,8 @@ __all__ = [
 MERGED_POLICIES = ("aggregate", "drop", "keep")
 SPLIT_POLICIES = ("report", "apportion")
 SHAPES = ("auto", "wide", "long")
+#: column names read as the year of a long table when --year-col is not given
+_YEAR_NAMES = ("year", "Year", "YEAR", "年份", "年度", "统计年度", "年")
 
 
 # --------------------------------------------------------------------------- reports
@@ -526,7 +528,12 @@ def join(
     for t in used:
         t.frame[col] = t.frame[col].map(clean_id)
         check_id_types(t.frame[col], by, col, t.source, embedded)
-        long, missing = _to_long(t, col, year, shape, value_name, notes)
+        t_year = year
+        if t_year is None and shape != "wide":
+            t_year = next((c for c in _YEAR_NAMES if c in t.frame.columns and c != col), None)
+            if t_year is not None:
+                notes.append(f"note: {t.source}: column {t_year!r} read as the year (name another with --year-col)")
+        long, missing = _to_long(t, col, t_year, shape, value_name, notes)
         info = t.to_json() | {"missing": missing}
         infos.append(info)
         results = _match_values(long[col], matcher)
@@ -601,8 +608,6 @@ def join(
 
 def _finish(longs, infos, notes, unmatched, recoded, merges, units, key, col, by, year, merged, strict,
             change_year, derive_exprs, matched_total, rows_total, used) -> JoinResult:
-    has_year = [("year" in lg.columns) for lg in longs]
-    kk = ["_code"] + (["year"] if all(has_year) and longs else [])
     frames, combined, partial = [], [], []
     for lg in longs:
         variables = [c for c in lg.columns if c not in (col, "_row", "_code", "_part", "_src", "year")
@@ -617,12 +622,14 @@ def _finish(longs, infos, notes, unmatched, recoded, merges, units, key, col, by
                 same["rows"] = max(same["rows"], c["rows"])
         partial += part
         frames.append(one)
+    # panels first: a cross-section table's variables are then constant over the years of its unit
+    frames.sort(key=lambda f: "year" not in f.columns)
     if not frames:
         out = pd.DataFrame(columns=["_code", col])
     else:
         out = frames[0]
         for nxt in frames[1:]:
-            on = [k for k in kk if k in nxt.columns and k in out.columns]
+            on = ["_code"] + (["year"] if "year" in nxt.columns and "year" in out.columns else [])
             clash = [c for c in nxt.columns if c in out.columns and c not in on]
             value_clash = [c for c in clash if c not in (col, "_row", "_part", "_src")
                            and pd.api.types.is_numeric_dtype(nxt[c])]
