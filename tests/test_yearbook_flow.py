@@ -337,3 +337,34 @@ def test_split_apportion_by_county_areas_and_by_a_table(tmp_path):
     table.write_text("old_adcode,successor_adcode,share\n341400,340100,0.5\n341400,340200,0.2\n")
     with pytest.raises(JoinError, match="summing to 1"):
         layers.join(df, name="city", year="year", split="apportion", split_shares_table=table)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(2005, 2013), st.lists(st.booleans(), min_size=10, max_size=10),
+       st.lists(st.integers(0, 9), max_size=3), st.randoms(use_true_random=False))
+def test_old_and_new_names_combine_into_one_series(switch, missing, clash_years, rnd):
+    """襄樊 up to `switch`, 襄阳 after, some cells missing, rows shuffled: one series equal to the truth; a year
+    where both rows hold a value is an error naming both rows and 420600 襄阳市."""
+    from geo import layers
+    from geo.errors import JoinError
+
+    years = list(range(2005, 2015))
+    truth = {y: (None if gone else float(y * 10)) for y, gone in zip(years, missing)}
+    old = {"city": "襄樊市"} | {str(y): (truth[y] if y <= switch else None) for y in years}
+    new = {"city": "襄阳"} | {str(y): (truth[y] if y > switch else None) for y in years}
+    rows = [old, new, {"city": "武汉"} | {str(y): 1.0 for y in years}]
+    rnd.shuffle(rows)
+    res = layers.join(pd.DataFrame(rows), name="city")
+    series = res.frame[res.frame["adcode"] == "420600"].set_index("year")
+    var = [c for c in series.columns if c not in ("adcode", "name", "city")][0]
+    for y in years:
+        want = truth[y]
+        assert (want is None and np.isnan(series.loc[y, var])) or series.loc[y, var] == want
+    clash = [years[i] for i in clash_years if truth[years[i]] is not None]
+    if clash:
+        for r in rows:
+            if r["city"] in ("襄樊市", "襄阳"):
+                for y in clash:
+                    r[str(y)] = 1.0
+        with pytest.raises(JoinError, match=r"rows \d \(city 襄(樊市|阳)\) and \d \(city 襄(樊市|阳)\) both give .*420600 襄阳市"):
+            layers.join(pd.DataFrame(rows), name="city")
