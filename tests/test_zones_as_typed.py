@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from geo import zones
 from geo.cli import main
-from geo.coords import gcj02_to_wgs84, wgs84_to_gcj02
+from geo.coords import wgs84_to_gcj02
 from geo.errors import SchemaError
 
 
