@@ -743,7 +743,16 @@ def moran_by_year(panel, column, *, weights, year="year", units=None, permutatio
                                   "a statistic needs at least 4")
             kwargs = {"transform": transform} | ({"islands": islands} if islands is not None else {})
             try:
-                graph = gw.build(weights, units.loc[have], data=data, **kwargs)
+                if gw.is_file_spec(weights):
+                    # a weights file: its links among this year's units; no shapes to link islands by
+                    graph = gw.read(weights, ids=have, transform=transform, restrict=True)
+                    found = gw.info(graph).islands
+                    if found and islands != "keep":
+                        raise OptionError(
+                            f"{len(found)} units have no neighbour among this year's units in {weights} "
+                            f"(e.g. {list(found[:5])}); pass islands='keep' (--islands keep)")
+                else:
+                    graph = gw.build(weights, units.loc[have], data=data, **kwargs)
             except GeoError as exc:
                 raise type(exc)(f"year {yr}: {exc}") from None
             meta = gw.info(graph)

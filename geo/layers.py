@@ -137,11 +137,12 @@ class UnitData:
         return units, t.loc[full]
 
 
-def weights_for(units, spec, *, data=None, transform: str = "r", islands: str | None = None):
+def weights_for(units, spec, *, data=None, transform: str = "r", islands: str | None = None, restrict: bool = False):
     """The weights of ``units``: built from their shapes (:func:`geo.weights.build`), or, for units without
     geometry (a table read with a weights file, see :func:`load_data`), read from the file with the units'
-    ids (:func:`geo.weights.read`).  Without shapes, units with no neighbour cannot be linked: they are kept
-    as islands only when ``islands="keep"``, else the error says so."""
+    ids (:func:`geo.weights.read`; ``restrict``: the file may hold more units, e.g. those without a value this
+    year).  Without shapes, units with no neighbour cannot be linked: they are kept as islands only when
+    ``islands="keep"``, else the error says so."""
     from geo import weights as gw
 
     geom = units.geometry
@@ -151,7 +152,7 @@ def weights_for(units, spec, *, data=None, transform: str = "r", islands: str | 
     if not is_file_spec(str(spec)):
         raise OptionError(f"--weights {spec}: the units have no shapes (a table with ids of any kind); give a "
                           "weights file (.gal, .gwt, .parquet) or boundaries (--boundaries)")
-    graph = gw.read(spec, ids=units.index, transform=transform)
+    graph = gw.read(spec, ids=units.index, transform=transform, restrict=restrict)
     found = gw.info(graph).islands
     if found and islands != "keep":
         raise OptionError(f"{spec}: {len(found)} units have no neighbour (e.g. {list(found[:5])}); without "

@@ -368,3 +368,33 @@ def test_old_and_new_names_combine_into_one_series(switch, missing, clash_years,
                     r[str(y)] = 1.0
         with pytest.raises(JoinError, match=r"rows \d \(city 襄(樊市|阳)\) and \d \(city 襄(樊市|阳)\) both give .*420600 襄阳市"):
             layers.join(pd.DataFrame(rows), name="city")
+
+
+def test_table_and_gal_on_an_unbalanced_panel(tmp_path, capsys):
+    """Per-year Moran with a weights file and ids of any kind: each year the file's links among that year's
+    units (a unit left without a neighbour is an island, kept only with --islands keep)."""
+    from geo import autocorr as ac
+    from geo import weights as gw
+
+    ids = [str(i) for i in range(8)]  # a ring of 8 units
+    gal = tmp_path / "ring.gal"
+    gal.write_text("0 8 x id\n" + "".join(f"{i} 2\n{(i - 1) % 8} {(i + 1) % 8}\n" for i in range(8)), encoding="utf-8")
+    rng = np.random.default_rng(3)
+    rows = [{"cid": i, "year": y, "y": float(rng.normal())} for y in (2010, 2011) for i in ids]
+    panel = pd.DataFrame(rows)
+    panel.loc[(panel["year"] == 2011) & (panel["cid"] == "3"), "y"] = np.nan  # unit 3 has no value in 2011
+    t = tmp_path / "panel.csv"
+    panel.to_csv(t, index=False)
+    rc, text, err = run(["moran", "--data", t, "--id", "cid", "--var", "y", "--weights", gal, "--permutations", "0",
+                         "--json"], capsys)
+    assert rc == 0, err
+    by = json.loads(text)
+    assert [y["n"] for y in by["years"]] == [8, 7] and by["years"][1]["units_left_out"] == ["3"]
+    sub = panel[(panel["year"] == 2011) & panel["y"].notna()].set_index("cid")
+    g = gw.read(gal, ids=list(sub.index), transform="r", restrict=True)
+    assert by["years"][1]["I"] == pytest.approx(ac.moran(sub, "y", weights=g, permutations=0).I, rel=1e-12)
+    # one year at a time: the same numbers
+    rc, text, err = run(["moran", "--data", t, "--id", "cid", "--var", "y", "--weights", gal, "--year", "2011",
+                         "--permutations", "0", "--json"], capsys)
+    assert rc == 0, err
+    assert json.loads(text)["I"] == pytest.approx(by["years"][1]["I"], rel=1e-12)

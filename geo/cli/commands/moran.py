@@ -43,9 +43,6 @@ def command(data_path, id_col, var, statistic, year, weights_spec, transform, is
                    weights=weights_spec)
     gw.parse_spec(weights_spec)  # a bad spec fails before any work
     if ud.year_col is not None and year is None and len(ud.years) > 1:
-        if not ud.has_geometry:
-            raise OptionError(f"{data_path}: a table with a weights file and no boundaries gives one year at a time "
-                              f"(--year; years {ud.years[0]}-{ud.years[-1]})")
         if local:
             raise OptionError(
                 f"{data_path}: has years {ud.years[0]}-{ud.years[-1]}; --local needs one year (--year)"
@@ -77,8 +74,10 @@ def command(data_path, id_col, var, statistic, year, weights_spec, transform, is
     if local and statistic != "moran":
         raise OptionError(f"--local gives the local Moran (LISA); it goes with --stat moran, not --stat {statistic}")
     # units whose value is missing this year are left out (and named), not imputed
-    gdf = gdf[gdf[var].notna()]
-    graph = weights_for(gdf, weights_spec, data=gdf, transform=transform, islands=islands)
+    with_value = gdf[var].notna()
+    gdf = gdf[with_value]
+    graph = weights_for(gdf, weights_spec, data=gdf, transform=transform, islands=islands,
+                        restrict=not bool(with_value.all()))
     func = {"moran": ac.moran, "geary": ac.geary, "g": ac.general_g}[statistic]
     result = func(gdf, var, weights=graph, permutations=permutations, seed=seed)
     extra, notes = left_out(ud.units.index, gdf.index)
