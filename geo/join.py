@@ -672,6 +672,15 @@ def _finish(longs, infos, notes, unmatched, recoded, merges, units, key, col, by
         derived=tuple(derived),
         unit_names={c: str(n) for c, n in (units["name"].items() if "name" in units.columns else [])},
     )
+    if out.empty and unmatched:
+        u = unmatched[0]
+        cand = ", ".join(u["candidates"]) or "no close candidate"
+        what = "--id" if by == "id" else "--name"
+        raise JoinError(
+            f"{u['source']}: no row matched a unit of the boundaries ({len(unmatched)} rows); first: row {u['row']} "
+            f"{col}={u['value']!r} ({u['reason']}; candidates: {cand}); check that {what} {col} names the "
+            "right column and that the boundaries are the right ones"
+        )
     if strict and unmatched:
         u = unmatched[0]
         cand = ", ".join(u["candidates"]) or "no close candidate"

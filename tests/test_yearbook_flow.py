@@ -267,7 +267,7 @@ def _bad_inputs(tmp: Path):
     cases["derive syntax"] = (["join", "--data", p, "--name", "城市", "--derive", "z=(1+"], "syntax error")
     p = tmp / "latin1.csv"
     p.write_bytes("name,v\nZürich,1\n".encode("latin-1"))
-    cases["latin-1 names"] = (["join", "--data", p, "--name", "name", "--strict"], "unmatched rows (strict)")
+    cases["latin-1 names"] = (["join", "--data", p, "--name", "name"], "no row matched a unit")
     t = tmp / "ids.csv"
     t.write_text("fips,y\n1,1\n2,2\n3,3\n4,4\n", encoding="utf-8")
     gal = tmp / "rows.gal"
