@@ -350,13 +350,19 @@ def _layout(rows: list[list], *, header_row: int | None, where: str):
             skipped.append((end, "note", " ".join(_cell_text(v) for v in rows[end - 1] if not _blank(v))[:80]))
         end -= 1
     body = [i for i in range(h + 1, end)]
-    # CSMAR/CNRDS: up to two rows of text (labels, units) under the header, above a body with numbers
+    # CSMAR/CNRDS: variable codes in the header (Stkcd, Year, GDP), then up to two rows of text filling every
+    # column (中文标签, 单位) above a body with numbers
+    header_cells = [_cell_text(v) for v in rows[h] if not _blank(v)]
+    codes = sum(1 for c in header_cells if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", c))
     labels = []
-    for i in body[:2]:
-        if widths[i] >= max(1, math.ceil(0.5 * widths[h])) and _is_label_row(rows[i]):
-            labels.append(i)
-        else:
-            break
+    if header_cells and codes * 2 >= len(header_cells):
+        for i in body[:2]:
+            if widths[i] >= widths[h] and _is_label_row(rows[i]):
+                labels.append(i)
+            else:
+                break
+    if labels and not re.search(r"[\u3400-\u9fff]", " ".join(_cell_text(v) for v in rows[labels[0]])):
+        labels = []
     if labels:
         rest = [i for i in body if i not in labels]
         has_numbers = any(parse_number(rows[i][j])[0] is not None for i in rest[:50] for j in range(len(rows[i])))
