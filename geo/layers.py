@@ -18,36 +18,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from geo import join as _join
 from geo.crosswalk import clean_id, crosswalk, digit_lookup, name_key, unit_of
 from geo.errors import JoinError, OptionError, SchemaError
-from geo.join import (
-    MERGED_POLICIES,
-    SHAPES,
-    SPLIT_POLICIES,
-    JoinResult,
-    MatchReport,
-    year_values,
-    derive,
-    join,
-    split_shares,
-)
+from geo.join import JoinResult, MatchReport, derive, join, split_shares, year_values  # noqa: F401 (re-exported)
 from geo.weights import is_file_spec
 
-__all__ = [
-    "MERGED_POLICIES",
-    "SHAPES",
-    "SPLIT_POLICIES",
-    "MatchReport",
-    "JoinResult",
-    "UnitData",
-    "join",
-    "derive",
-    "split_shares",
-    "load_data",
-    "weights_for",
-    "crosswalk",
-    "name_key",
-]
+MERGED_POLICIES, SHAPES, SPLIT_POLICIES = _join.MERGED_POLICIES, _join.SHAPES, _join.SPLIT_POLICIES
+__all__ = [n for n in _join.__all__ if n != "year_values"] + ["UnitData", "load_data", "weights_for", "crosswalk",
+                                                             "name_key"]
 
 
 # --------------------------------------------------------------------------- analysis input

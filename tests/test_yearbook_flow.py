@@ -268,28 +268,22 @@ def _bad_inputs(tmp: Path):
     p = tmp / "latin1.csv"
     p.write_bytes("name,v\nZürich,1\n".encode("latin-1"))
     cases["latin-1 names"] = (["join", "--data", p, "--name", "name"], "no row matched a unit")
-    t = tmp / "ids.csv"
-    t.write_text("fips,y\n1,1\n2,2\n3,3\n4,4\n", encoding="utf-8")
-    gal = tmp / "rows.gal"
-    gal.write_text("0 4 x id\n10 1\n20\n20 1\n10\n30 1\n40\n40 1\n30\n", encoding="utf-8")
-    cases["weights ids"] = (["moran", "--data", t, "--id", "fips", "--var", "y", "--weights", gal], "oldstyle=FALSE")
-    gwt = tmp / "neg.gwt"
-    gwt.write_text("0 4 x id\n1 2 -1\n2 1 1\n3 4 1\n4 3 1\n", encoding="utf-8")
-    cases["negative weight"] = (["moran", "--data", t, "--id", "fips", "--var", "y", "--weights", gwt],
-                                "finite and non-negative")
-    self_gal = tmp / "self.gal"
-    self_gal.write_text("0 4 x id\n1 1\n1\n2 1\n2\n3 1\n3\n4 1\n4\n", encoding="utf-8")
-    cases["self neighbours"] = (["moran", "--data", t, "--id", "fips", "--var", "y", "--weights", self_gal],
-                                "lists itself as a neighbour")
-    const = tmp / "const.csv"
-    const.write_text("fips,y\n1,5\n2,5\n3,5\n4,5\n", encoding="utf-8")
-    ok_gal = tmp / "ok.gal"
-    ok_gal.write_text("0 4 x id\n1 1\n2\n2 2\n1 3\n3 2\n2 4\n4 1\n3\n", encoding="utf-8")
-    cases["constant variable"] = (["moran", "--data", const, "--id", "fips", "--var", "y", "--weights", ok_gal],
-                                  "constant")
-    huge = tmp / "huge.csv"
-    huge.write_text("fips,y\n1,1e300\n2,-1e300\n3,1e299\n4,5\n", encoding="utf-8")
-    cases["overflow"] = (["moran", "--data", huge, "--id", "fips", "--var", "y", "--weights", ok_gal], "not finite")
+    def moran_case(label, table_text, weights_name, weights_text, needle):
+        table = tmp / f"{label}.csv"
+        table.write_text(table_text, encoding="utf-8")
+        weights = tmp / weights_name
+        weights.write_text(weights_text, encoding="utf-8")
+        cases[label] = (["moran", "--data", table, "--id", "fips", "--var", "y", "--weights", weights], needle)
+
+    ok_gal = "0 4 x id\n1 1\n2\n2 2\n1 3\n3 2\n2 4\n4 1\n3\n"
+    table = "fips,y\n1,1\n2,2\n3,3\n4,4\n"
+    moran_case("weights ids", table, "rows.gal", "0 4 x id\n10 1\n20\n20 1\n10\n30 1\n40\n40 1\n30\n", "oldstyle=FALSE")
+    moran_case("negative weight", table, "neg.gwt", "0 4 x id\n1 2 -1\n2 1 1\n3 4 1\n4 3 1\n",
+               "finite and non-negative")
+    moran_case("self neighbours", table, "self.gal", "0 4 x id\n1 1\n1\n2 1\n2\n3 1\n3\n4 1\n4\n",
+               "lists itself as a neighbour")
+    moran_case("constant variable", "fips,y\n1,5\n2,5\n3,5\n4,5\n", "ok.gal", ok_gal, "constant")
+    moran_case("overflow", "fips,y\n1,1e300\n2,-1e300\n3,1e299\n4,5\n", "ok.gal", ok_gal, "not finite")
     return cases
 
 
