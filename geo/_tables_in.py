@@ -551,9 +551,12 @@ def write_stata(frame: pd.DataFrame, path, *, labels: dict | None = None):
     for c in out.columns:
         if not pd.api.types.is_numeric_dtype(out[c]):
             out[c] = out[c].map(lambda v: "" if _blank(v) else str(v))
-    too_long = [c for c in out.columns if len(str(c).encode("utf-8")) > 128]
-    if too_long:
-        raise SchemaError(f"{path}: column name {too_long[0]!r} is too long for Stata; rename it")
+    # Stata 14+ names: a letter or _ first, then letters, digits or _, at most 32 characters; pandas would
+    # rename others silently, so they are an error here
+    bad = [c for c in out.columns if not re.fullmatch(r"[^\W\d]\w{0,31}", str(c))]
+    if bad:
+        raise SchemaError(f"{path}: column {bad[0]!r} is not a Stata variable name (a letter first, then letters, "
+                          "digits or _, at most 32 characters); rename it (e.g. --value-name) or write .csv/.parquet")
     var_labels = {c: str(v)[:80] for c, v in (labels or {}).items() if c in out.columns and v}
 
     def writer(tmp):
