@@ -161,8 +161,9 @@ def number_column(values: pd.Series, *, where) -> NumberColumn:
     return NumberColumn(pd.Series(out, index=values.index), missing, next(iter(units), None))
 
 
-def looks_numeric(values: pd.Series) -> bool:
-    """True when most non-missing cells (at least half, at least one) read as numbers."""
+def looks_numeric(values: pd.Series, *, empty_ok: bool = True) -> bool:
+    """True when at least half of the cells that are not missing marks read as numbers (a column of missing
+    marks only is a numeric column with every value missing)."""
     numbers = other = 0
     for cell in values:
         number, why = parse_number(cell)
@@ -170,7 +171,7 @@ def looks_numeric(values: pd.Series) -> bool:
             numbers += 1
         elif why is None:
             other += 1
-    return numbers > 0 and numbers >= other
+    return numbers >= other and (numbers > 0 or empty_ok)
 
 
 # --------------------------------------------------------------------------- year columns
@@ -246,9 +247,9 @@ def wide_plan(df: pd.DataFrame, *, keys, mode: str = "auto", source="table") -> 
             raise SchemaError(f"{source}: columns {other!r} and {c!r} both read as "
                               f"{(var + ' ') if var else ''}{yr}; rename one")
     others = [c for c in df.columns if c not in keys and c not in years]
-    numeric_others = [c for c in others if looks_numeric(df[c])]
+    numeric_others = [c for c in others if looks_numeric(df[c], empty_ok=False)]
     if mode == "wide":
-        return WidePlan(True, years, f"{source}: reshaped {len(years)} year columns ({_span(years)}) to rows (--wide)")
+        return WidePlan(True, years, f"note: {source}: reshaped {len(years)} year columns ({_span(years)}) to rows (--wide)")
     if numeric_others:
         return WidePlan(False, {}, (
             f"note: {source}: {len(years)} columns end in a year ({_span(years)}) but {len(numeric_others)} other "
@@ -349,13 +350,19 @@ def _layout(rows: list[list], *, header_row: int | None, where: str):
             skipped.append((end, "note", " ".join(_cell_text(v) for v in rows[end - 1] if not _blank(v))[:80]))
         end -= 1
     body = [i for i in range(h + 1, end)]
-    # CSMAR/CNRDS: up to two rows of text (labels, units) under the header, above a body with numbers
+    # CSMAR/CNRDS: variable codes in the header (Stkcd, Year, GDP), then up to two rows of text filling every
+    # column (中文标签, 单位) above a body with numbers
+    header_cells = [_cell_text(v) for v in rows[h] if not _blank(v)]
+    codes = sum(1 for c in header_cells if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", c))
     labels = []
-    for i in body[:2]:
-        if widths[i] >= max(1, math.ceil(0.5 * widths[h])) and _is_label_row(rows[i]):
-            labels.append(i)
-        else:
-            break
+    if header_cells and codes * 2 >= len(header_cells):
+        for i in body[:2]:
+            if widths[i] >= widths[h] and _is_label_row(rows[i]):
+                labels.append(i)
+            else:
+                break
+    if labels and not re.search(r"[\u3400-\u9fff]", " ".join(_cell_text(v) for v in rows[labels[0]])):
+        labels = []
     if labels:
         rest = [i for i in body if i not in labels]
         has_numbers = any(parse_number(rows[i][j])[0] is not None for i in rest[:50] for j in range(len(rows[i])))
@@ -544,9 +551,12 @@ def write_stata(frame: pd.DataFrame, path, *, labels: dict | None = None):
     for c in out.columns:
         if not pd.api.types.is_numeric_dtype(out[c]):
             out[c] = out[c].map(lambda v: "" if _blank(v) else str(v))
-    too_long = [c for c in out.columns if len(str(c).encode("utf-8")) > 128]
-    if too_long:
-        raise SchemaError(f"{path}: column name {too_long[0]!r} is too long for Stata; rename it")
+    # Stata 14+ names: a letter or _ first, then letters, digits or _, at most 32 characters; pandas would
+    # rename others silently, so they are an error here
+    bad = [c for c in out.columns if not re.fullmatch(r"[^\W\d]\w{0,31}", str(c))]
+    if bad:
+        raise SchemaError(f"{path}: column {bad[0]!r} is not a Stata variable name (a letter first, then letters, "
+                          "digits or _, at most 32 characters); rename it (e.g. --value-name) or write .csv/.parquet")
     var_labels = {c: str(v)[:80] for c, v in (labels or {}).items() if c in out.columns and v}
 
     def writer(tmp):

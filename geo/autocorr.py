@@ -308,14 +308,16 @@ def _require_finite(what: str, column, y, **values) -> None:
         )
 
 
-def _moran_core(y, W, S, permutations, rng):
+def _moran_core(y, W, S, permutations, rng, column="the variable"):
     n = len(y)
     S0, S1, S2, _, _ = S
     z = y - y.mean()
-    zz = float(z @ z)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked below and raised as an error
+        zz = float(z @ z)
     if zz == 0:
-        raise ModelError("the variable is constant: Moran's I is undefined")
-    _require_finite("Moran's I", "values", y, sum_of_squares=zz)
+        raise ModelError(f"{column!r} is constant: Moran's I is undefined" if column != "the variable" else
+                         "the variable is constant: Moran's I is undefined")
+    _require_finite("Moran's I", column, y, sum_of_squares=zz)
     I = n / S0 * float(z @ (W @ z)) / zz  # noqa: E741
     quad, _ = _simulate(z, W, permutations, rng)
     return z, zz, I, n / S0 * quad / zz
@@ -340,10 +342,11 @@ def moran(data, column=None, *, weights="queen", permutations: int = 999, seed=N
     S0, S1, S2 = S[:3]
     if S0 == 0:
         raise ModelError("the weights have no links")
-    z, zz, I, sims = _moran_core(y, W, S, permutations, _rng(seed))
+    z, zz, I, sims = _moran_core(y, W, S, permutations, _rng(seed), column=column)
     EI = -1.0 / (n - 1)
     VI_norm = (n * n * S1 - n * S2 + 3 * S0 * S0) / ((n * n - 1) * S0 * S0) - EI * EI
-    k = n * float(np.sum(z**4)) / zz**2
+    with np.errstate(over="ignore", invalid="ignore"):
+        k = n * float(np.sum(z**4)) / zz**2
     VI_rand = (
         n * ((n * n - 3 * n + 3) * S1 - n * S2 + 3 * S0 * S0) - k * ((n * n - n) * S1 - 2 * n * S2 + 6 * S0 * S0)
     ) / ((n - 1) * (n - 2) * (n - 3) * S0 * S0) - EI * EI
@@ -427,7 +430,8 @@ def geary(data, column=None, *, weights="queen", permutations: int = 999, seed=N
     if S0 == 0:
         raise ModelError("the weights have no links")
     z = y - y.mean()
-    zz = float(z @ z)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked below and raised as an error
+        zz = float(z @ z)
     if zz == 0:
         raise ModelError(f"the variable {column!r} is constant: Geary's C is undefined")
     _require_finite("Geary's C", column, y, sum_of_squares=zz)
@@ -437,7 +441,8 @@ def geary(data, column=None, *, weights="queen", permutations: int = 999, seed=N
         return (v * v * rc[:, None]).sum(axis=0) - 2.0 * np.einsum("ij,ij->j", v, W @ v)
 
     C = (n - 1) * float(num(z[:, None])[0]) / (2.0 * S0 * zz)
-    k = n * float(np.sum(z**4)) / zz**2
+    with np.errstate(over="ignore", invalid="ignore"):
+        k = n * float(np.sum(z**4)) / zz**2
     VC_norm = ((2 * S1 + S2) * (n - 1) - 4 * S0 * S0) / (2 * (n + 1) * S0 * S0)
     VC_rand = (
         (n - 1) * S1 * (n * n - 3 * n + 3 - (n - 1) * k)
@@ -521,7 +526,8 @@ def general_g(data, column=None, *, weights="queen", permutations: int = 999, se
     if n < 4:
         raise InputError(f"General G needs at least 4 units, got {n}")
     S0, S1, S2, _, _ = _moments(W)
-    m1, m2, m3, m4 = (float(np.sum(y**p)) for p in (1, 2, 3, 4))
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked below and raised as an error
+        m1, m2, m3, m4 = (float(np.sum(y**p)) for p in (1, 2, 3, 4))
     den = m1 * m1 - m2
     if den <= 0:
         raise ModelError("General G is undefined: fewer than two non-zero values")
@@ -743,7 +749,16 @@ def moran_by_year(panel, column, *, weights, year="year", units=None, permutatio
                                   "a statistic needs at least 4")
             kwargs = {"transform": transform} | ({"islands": islands} if islands is not None else {})
             try:
-                graph = gw.build(weights, units.loc[have], data=data, **kwargs)
+                if gw.is_file_spec(weights):
+                    # a weights file: its links among this year's units; no shapes to link islands by
+                    graph = gw.read(weights, ids=have, transform=transform, restrict=True)
+                    found = gw.info(graph).islands
+                    if found and islands != "keep":
+                        raise OptionError(
+                            f"{len(found)} units have no neighbour among this year's units in {weights} "
+                            f"(e.g. {list(found[:5])}); pass islands='keep' (--islands keep)")
+                else:
+                    graph = gw.build(weights, units.loc[have], data=data, **kwargs)
             except GeoError as exc:
                 raise type(exc)(f"year {yr}: {exc}") from None
             meta = gw.info(graph)

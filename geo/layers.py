@@ -1,596 +1,32 @@
 """Indicator layers: read city tables as users have them, match them to boundary units, load joined data.
 
-``join`` brings one or several tables (CSV in any encoding, every sheet of a
-workbook, Stata, Parquet; long or wide; yearbook number formats, see
-:mod:`geo._tables_in`) onto the boundaries by code or by Chinese name
-(:mod:`geo.crosswalk`).  Prefecture-level changes since 2000 are applied so a
-2000-2023 panel lands on one boundary vintage: renamed and recoded units are
-recoded, and rows of the old and the new name of one unit (襄樊 and 襄阳) are
-combined into one unit-year as long as they do not both hold a value; units
-merged into another (莱芜 → 济南, 2019) follow the explicit ``merged`` policy;
-units split among several (巢湖, 2011) are reported with their successors.
-The variables of every table are merged into one panel on (unit, year), and
-``derive`` computes new columns after the join.  Every join returns a
-:class:`MatchReport`; nothing is dropped or made missing without being
-counted there.
+The join itself (several tables, yearbook formats, old and new names, merges,
+splits, ``derive``) lives in :mod:`geo.join` and is re-exported here;
+matching codes and names through the crosswalk of prefecture changes lives in
+:mod:`geo.crosswalk`.
 
 ``load_data`` is what the analyses use: a joined file (or any table with an id
-column, or a vector file) becomes a :class:`UnitData` of units and rows.
+column, or a vector file, or a table with a weights file and ids of any kind)
+becomes a :class:`UnitData` of units and rows; ``weights_for`` gives its
+weights.
 """
 
 from __future__ import annotations
 
-import re
-import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from geo._tables_in import TableIn, number_column, looks_numeric, read_tables, wide_plan
-from geo.boundaries import id_text
-from geo.crosswalk import Matcher, check_id_types, clean_id, crosswalk, digit_lookup, name_key, unit_label, unit_of
-from geo.errors import JoinError, OptionError, SchemaError, check_choice
+from geo import join as _join
+from geo.crosswalk import clean_id, crosswalk, digit_lookup, name_key, unit_of
+from geo.errors import JoinError, OptionError, SchemaError
+from geo.join import JoinResult, MatchReport, derive, join, split_shares, year_values  # noqa: F401 (re-exported)
 from geo.weights import is_file_spec
 
-__all__ = [
-    "MERGED_POLICIES",
-    "SHAPES",
-    "MatchReport",
-    "JoinResult",
-    "UnitData",
-    "join",
-    "derive",
-    "load_data",
-    "crosswalk",
-    "name_key",
-]
-
-MERGED_POLICIES = ("aggregate", "drop", "keep")
-SHAPES = ("auto", "wide", "long")
-
-
-# --------------------------------------------------------------------------- reports
-
-
-@dataclass(frozen=True)
-class MatchReport:
-    """What a join read, matched, recoded, merged, made missing, left unmatched, and which units got no data."""
-
-    source: str
-    rows: int
-    matched: int
-    unmatched: tuple = ()  # ({source, row, value, candidates, reason})
-    duplicates: tuple = ()  # kept for the JSON schema: true duplicates are errors
-    units_without_data: tuple = ()
-    recoded: tuple = ()  # ({value, adcode, kind, rows})
-    merged: tuple = ()  # ({value, into, rows, policy})
-    by: str = "id"
-    merged_policy: str = "drop"
-    tables: tuple = ()  # ({source, encoding, header_row, skipped_rows, labels, units, missing})
-    notes: tuple = ()
-    combined: tuple = ()  # ({unit, names, rows}): old and new names of one unit read as one
-    partial: tuple = ()  # ({unit, year, variable, missing_part}): merged unit-years left missing
-    derived: tuple = ()  # ({name, expr, missing_inputs, non_finite})
-    unit_names: dict = field(default_factory=dict)
-
-    def _name(self, code) -> str:
-        name = self.unit_names.get(code)
-        return f"{code} {name}" if name and name != code else str(code)
-
-    def to_json(self) -> dict:
-        return {
-            "source": self.source,
-            "rows": self.rows,
-            "matched": self.matched,
-            "unmatched": [dict(u) for u in self.unmatched],
-            "duplicates": [dict(d) for d in self.duplicates],
-            "units_without_data": list(self.units_without_data),
-            "recoded": [dict(r) for r in self.recoded],
-            "merged": [dict(m) for m in self.merged],
-            "by": self.by,
-            "merged_policy": self.merged_policy,
-            "tables": [dict(t) for t in self.tables],
-            "notes": list(self.notes),
-            "combined": [dict(c) for c in self.combined],
-            "partial_merges": [dict(p) for p in self.partial],
-            "derived": [dict(d) for d in self.derived],
-        }
-
-    def summary(self) -> str:
-        lines = [f"join of {self.source} by {self.by}: {self.matched} of {self.rows} rows matched"]
-        for t in self.tables:
-            enc = f", encoding {t['encoding']}" if t.get("encoding") else ""
-            lines.append(f"  read {t['source']}{enc}, header row {t['header_row']}")
-            for s in t["skipped_rows"]:
-                text = f": {s['text']}" if s["text"] else ""
-                lines.append(f"    skipped row {s['row']} ({s['kind']}){text}")
-            for var, why in t.get("missing", {}).items():
-                counts = ", ".join(f"{n} {k if k == 'blank' else repr(k)}" for k, n in why.items())
-                lines.append(f"    {var}: cells made missing: {counts}")
-            for var, unit in t.get("units", {}).items():
-                lines.append(f"    {var}: unit {unit}")
-        lines.extend(f"  {n}" for n in self.notes)
-        for r in self.recoded:
-            lines.append(f"  recoded {r['value']!s} -> {self._name(r['adcode'])} ({r['kind']}, {r['rows']} rows)")
-        for c in self.combined:
-            lines.append(f"  {' and '.join(c['names'])} read as one unit {self._name(c['unit'])} ({c['rows']} rows)")
-        for m in self.merged:
-            lines.append(f"  merged {m['value']!s} -> {self._name(m['into'])} ({m['rows']} rows, policy {m['policy']})")
-        if self.partial:
-            lines.append(f"  unit-years left missing because a merged part is missing: {len(self.partial)}")
-            for p in self.partial[:10]:
-                lines.append(f"    {self._name(p['unit'])} {p['year']} {p['variable']}: no value for {p['missing_part']}")
-        for d in self.derived:
-            lines.append(f"  derived {d['name']} = {d['expr']}: missing where an input is missing "
-                         f"({d['missing_inputs']}), non-finite results made missing ({d['non_finite']})")
-        if self.unmatched:
-            lines.append(f"  unmatched rows: {len(self.unmatched)}")
-            for u in self.unmatched[:20]:
-                cand = ", ".join(u["candidates"]) or "no close candidate"
-                lines.append(f"    row {u['row']}: {u['value']!r} ({u['reason']}; candidates: {cand})")
-            if len(self.unmatched) > 20:
-                lines.append(f"    … and {len(self.unmatched) - 20} more (see --json)")
-        lines.append(f"  boundary units with no data: {len(self.units_without_data)}")
-        if self.units_without_data:
-            shown = ", ".join(self._name(c) for c in self.units_without_data[:12])
-            more = " …" if len(self.units_without_data) > 12 else ""
-            lines.append(f"    {shown}{more}")
-        return "\n".join(lines)
-
-    __str__ = summary
-
-
-@dataclass(frozen=True)
-class JoinResult:
-    """The joined rows (``frame``: the unit id column first, the standard ``name``, the user's id or name
-    column, then ``year`` if any and the variables) and the match report."""
-
-    frame: pd.DataFrame
-    report: MatchReport
-    labels: dict = field(default_factory=dict)
-
-    def to_json(self) -> dict:
-        return self.report.to_json()
-
-    def summary(self) -> str:
-        return self.report.summary()
-
-    def to_geodataframe(self, units):
-        """The joined rows with the unit geometries (one row per id and year)."""
-        import geopandas as gpd
-
-        key = units.index.name or "id"
-        cols = [c for c in ("name",) if c in units.columns and c not in self.frame.columns]
-        out = self.frame.merge(units[cols + ["geometry"]], left_on=key, right_index=True, how="left")
-        return gpd.GeoDataFrame(out, geometry="geometry", crs=units.crs)
-
-
-# --------------------------------------------------------------------------- reading
-
-
-def _year_values(df: pd.DataFrame, year_col: str, source, rows=None) -> pd.Series:
-    raw = df[year_col]
-    text = raw.map(lambda v: v if not isinstance(v, str) else re.sub(r"年$", "", v.strip()))
-    years = pd.to_numeric(text, errors="coerce")
-    bad = years.isna() | (years % 1 != 0)
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        row = rows[i] if rows is not None else i + 1
-        raise SchemaError(f"{source}: column {year_col!r}: row {row} has {raw.iloc[i]!r}, not a whole year")
-    return years.astype(int)
-
-
-def _tables(data, *, source, encoding, sheets, header_row) -> list[TableIn]:
-    from geo._io import check_input_path, is_vector_file, read_vector
-
-    items = list(data) if isinstance(data, (list, tuple)) else [data]
-    if not items:
-        raise OptionError("no data to join: give at least one table (--data FILE)")
-    out = []
-    for item in items:
-        if isinstance(item, pd.DataFrame):
-            frame = pd.DataFrame(item.drop(columns="geometry")) if "geometry" in item.columns else item.copy()
-            if frame.empty:
-                raise SchemaError(f"{source or '<DataFrame>'}: table has no rows")
-            frame.columns = [str(c) for c in frame.columns]
-            frame.index = pd.RangeIndex(1, len(frame) + 1, name="row")  # a frame's rows count from 1
-            out.append(TableIn(frame=frame.astype(object), path=source or "<DataFrame>"))
-        elif is_vector_file(check_input_path(item)):
-            frame = pd.DataFrame(read_vector(item).drop(columns="geometry"))
-            frame.index = pd.RangeIndex(2, len(frame) + 2, name="row")
-            out.append(TableIn(frame=frame.astype(object), path=str(item)))
-        else:
-            book = Path(item).suffix.lower() in (".xlsx", ".xlsm", ".xls")
-            out.extend(read_tables(item, encoding=encoding, sheets=sheets if book else None, header_row=header_row))
-    if sheets and not any(t.sheet is not None for t in out):
-        raise OptionError(f"--sheet {', '.join(sheets)}: no workbook (.xlsx, .xls) among the data")
-    return out
-
-
-def _where(t: TableIn, col: str):
-    def where(row_and_column):
-        row, column = row_and_column
-        unit = t.frame.at[row, col] if row in t.frame.index else None
-        return f"{t.source}: row {row} ({col} {unit}), column {column!r}"
-
-    return where
-
-
-def _to_long(t: TableIn, col: str, year: str | None, shape: str, value_name: str | None, notes: list):
-    """The table as long rows (col, _row, [year], variables) with numbers parsed; (frame, missing counts)."""
-    df = t.frame
-    missing: dict[str, dict] = {}
-    where = _where(t, col)
-
-    def parse(values: pd.Series, column: str, var: str) -> pd.Series:
-        res = number_column(values, where=lambda row: where((row, column)))
-        for why, n in res.missing.items():
-            missing.setdefault(var, {})
-            missing[var][why] = missing[var].get(why, 0) + n
-        if res.unit:
-            t.units.setdefault(var, res.unit)
-        return res.values
-
-    if year is not None:
-        long = pd.DataFrame({col: df[col], "_row": df.index, "year": _year_values(df, year, t.source, df.index)},
-                            index=df.index)
-        for c in df.columns:
-            if c in (col, year):
-                continue
-            long[c] = parse(df[c], c, c) if looks_numeric(df[c]) else df[c]
-        return long, missing
-    plan = wide_plan(df, keys=[col], mode=shape, source=t.source)
-    if plan.note:
-        notes.append(plan.note)
-    others = [c for c in df.columns if c != col and c not in plan.columns]
-    if not plan.reshape:
-        long = pd.DataFrame({col: df[col], "_row": df.index}, index=df.index)
-        for c in others:
-            long[c] = parse(df[c], c, c) if looks_numeric(df[c]) else df[c]
-        return long, missing
-    default = value_name or (t.sheet if t.sheet is not None else Path(t.path).stem)
-    parts = []
-    for c, (var, yr) in plan.columns.items():
-        name = var or default
-        part = pd.DataFrame({col: df[col], "_row": df.index, "year": yr, "_var": name,
-                             "_value": parse(df[c], c, name)}, index=df.index)
-        parts.append(part)
-    stacked = pd.concat(parts, ignore_index=True)
-    long = stacked.pivot_table(index=["_row", "year"], columns="_var", values="_value", aggfunc="first",
-                               dropna=False).reset_index()
-    long.columns.name = None
-    long = long.merge(df[[col] + others].assign(_row=df.index), on="_row", how="left")
-    return long, missing
-
-
-# --------------------------------------------------------------------------- matching and combining
-
-
-def _match_values(values, matcher: Matcher):
-    """dict raw value -> (code, change, reason), each distinct value matched once."""
-    return {v: matcher.match(v) for v in pd.unique(values) if not (v is None or (isinstance(v, float) and np.isnan(v)) or str(v).strip() == "")}
-
-
-def _combine(long: pd.DataFrame, key: str, col: str, variables, kk, units, policy: str, change_year: dict):
-    """One row per (unit, year): the rows of one unit (old and new names, merged parts) combined.
-
-    Returns (frame, combined info, partial merges).  Raises JoinError for a true duplicate: two
-    non-empty values of one variable for one unit-year from rows of the same part.
-    """
-    combined, partial = [], []
-    dup = long.duplicated(kk, keep=False)
-    if not dup.any():
-        return long, combined, partial
-    single = long[~dup]
-    multi = long[dup]
-    rows_out = []
-    for keys, g in multi.groupby(kk, sort=False):
-        code = keys[0] if isinstance(keys, tuple) else keys
-        yr = keys[1] if isinstance(keys, tuple) and len(keys) > 1 else None
-        row = g.iloc[0].copy()
-        for var in variables:
-            vals = g[var]
-            filled = g[vals.notna()]
-            by_part = filled.groupby("_part", sort=False)
-            for part, pg in by_part:
-                if len(pg) > 1:
-                    a, b = pg.iloc[0], pg.iloc[1]
-                    where = f" in {yr}" if yr is not None else ""
-                    raise JoinError(
-                        f"{a['_src']}: rows {a['_row']} ({col} {a[col]}) and {b['_row']} ({col} {b[col]}) both give "
-                        f"{var!r} for unit {unit_label(units, code)}{where}; keep one of the two values"
-                    )
-            parts = set(g["_part"])
-            if len(parts) > 1 and policy == "aggregate":
-                expected = {p for p in parts if p == "" or yr is None or yr <= change_year.get(p, 9999)}
-                have = set(filled["_part"])
-                if expected <= have and len(filled):
-                    row[var] = float(filled.loc[filled["_part"].isin(expected), var].sum())
-                else:
-                    row[var] = np.nan
-                    if len(filled):
-                        lost = sorted(expected - have)
-                        partial.append({"unit": code, "year": yr, "variable": var,
-                                        "missing_part": ", ".join(unit_label(units, p) if p else unit_label(units, code)
-                                                                  for p in lost)})
-            else:
-                row[var] = filled[var].iloc[0] if len(filled) else np.nan
-        names = list(dict.fromkeys(str(v) for v in g[col]))
-        # the user's name: the name of the row that gave the values
-        giving = g[g[list(variables)].notna().any(axis=1)] if variables else g
-        row[col] = str(giving[col].iloc[0]) if len(giving) else names[0]
-        if len(names) > 1 and set(g["_part"]) == {""}:
-            combined.append((code, tuple(names)))
-        rows_out.append(row)
-    out = pd.concat([single, pd.DataFrame(rows_out)], ignore_index=True)
-    info: dict = {}
-    for code, names in combined:
-        c = info.setdefault((code, names), {"unit": code, "names": list(names), "rows": 0})
-        c["rows"] += 1
-    return out, list(info.values()), partial
-
-
-def derive(frame: pd.DataFrame, expressions, *, source="joined table"):
-    """Add columns ``NAME=EXPR`` computed with pandas' expression evaluation (``log``, ``exp``, ``sqrt``…).
-
-    Non-finite results (log or sqrt of a non-positive value, division by zero) become missing and are
-    counted; returns (frame, [{name, expr, missing_inputs, non_finite}]).
-    """
-    out = frame.copy()
-    info = []
-    for text in expressions:
-        if "=" not in text:
-            raise OptionError(f"--derive {text!r}: write NAME=EXPR, e.g. gdp_pc=gdp/pop")
-        name, expr = (s.strip() for s in text.split("=", 1))
-        if not name.isidentifier():
-            raise OptionError(f"--derive {text!r}: {name!r} is not a usable column name")
-        if not expr:
-            raise OptionError(f"--derive {text!r}: the expression is empty")
-        numeric = out.select_dtypes("number")
-        try:
-            with np.errstate(all="ignore"):
-                values = numeric.eval(expr, engine="python")
-        except pd.errors.UndefinedVariableError as exc:
-            present = ", ".join(map(str, numeric.columns[:20]))
-            raise OptionError(f"--derive {text!r}: {exc} (numeric columns: {present})") from None
-        except (SyntaxError, tokenize.TokenError) as exc:
-            msg = exc.msg if isinstance(exc, SyntaxError) else exc.args[0]
-            raise OptionError(f"--derive {text!r}: syntax error in the expression ({msg})") from None
-        except (TypeError, ValueError, KeyError, AttributeError, NotImplementedError) as exc:
-            raise OptionError(f"--derive {text!r}: cannot evaluate: {exc}") from None
-        if np.ndim(values) == 0:
-            values = pd.Series(float(values), index=out.index)
-        values = pd.to_numeric(pd.Series(values, index=out.index), errors="coerce").astype(float)
-        was_nan = values.isna()
-        non_finite = ~np.isfinite(values.fillna(0.0))
-        values[non_finite] = np.nan
-        out[name] = values
-        info.append({"name": name, "expr": expr, "missing_inputs": int(was_nan.sum()),
-                     "non_finite": int(non_finite.sum())})
-    return out, info
-
-
-def join(
-    data,
-    *,
-    id: str | None = None,
-    name: str | None = None,
-    year: str | None = None,
-    boundaries=None,
-    strict: bool = False,
-    merged: str = "drop",
-    source: str | None = None,
-    encoding: str | None = None,
-    sheets=None,
-    header_row: int | None = None,
-    shape: str = "auto",
-    value_name: str | None = None,
-    derive_exprs=(),
-) -> JoinResult:
-    """Match the rows of one or several tables to boundary units and merge them into one panel.
-
-    Parameters
-    ----------
-    data : path, DataFrame, or a list of them
-        Long form (one row per unit and year) or wide form (year columns
-        ``2005``, ``2005年``, ``gdp_2005``, ``2005_gdp``, ``Y2005``…); CSV/TSV in
-        any encoding, every sheet of a workbook (a sheet is a variable, named
-        by the sheet), Stata ``.dta``, Parquet.  Tables without the id/name
-        column (a 说明 sheet) are skipped with a note.
-    id, name : str
-        The column to match by: codes (``id``, full-width digits accepted) or
-        Chinese names (``name``); exactly one.
-    year : str, optional
-        The year column of a long table.  Without it, ``shape`` decides.
-    shape : {"auto", "wide", "long"}
-        ``auto`` reshapes a table only when every numeric column besides the
-        id carries a year (and says so in the notes); ``wide`` reshapes the
-        year columns; ``long`` never reshapes.
-    merged : {"drop", "aggregate", "keep"}
-        Rows of a unit merged into another (莱芜 into 济南 in 2019): ``drop``
-        them (listed), ``aggregate`` them into the successor by summing each
-        variable (right for totals; a unit-year where a part is missing stays
-        missing and is listed), or ``keep`` them under their old code.
-    encoding, sheets, header_row, value_name
-        Override the detected text encoding, read only these sheets, give the
-        header row (1-based), name the variable of year columns.
-    derive_exprs : iterable of "NAME=EXPR"
-        Columns computed after the join (see :func:`derive`).
-
-    Raises SchemaError for unknown columns, unreadable cells or year
-    columns, JoinError for true duplicates or, with ``strict``, unmatched rows.
-    """
-    from geo.boundaries import china
-
-    check_choice("merged", merged, MERGED_POLICIES)
-    check_choice("shape", shape, SHAPES)
-    if (id is None) == (name is None):
-        raise SchemaError("match by exactly one of id (--id COL) or name (--name COL)")
-    col = id if id is not None else name
-    by = "id" if id is not None else "name"
-    embedded = boundaries is None
-    units = china() if embedded else boundaries
-    key = units.index.name or "adcode"
-    tables = _tables(data, source=source, encoding=encoding, sheets=sheets, header_row=header_row)
-    notes: list[str] = []
-    used = []
-    for t in tables:
-        if col not in t.frame.columns:
-            if t.sheet is not None:
-                notes.append(f"note: {t.source} has no column {col!r}; sheet skipped")
-                continue
-            from geo._io import require_columns
-
-            require_columns(t.frame, [col], source=t.source)
-        if year is not None and year not in t.frame.columns:
-            from geo._io import require_columns
-
-            require_columns(t.frame, [year], source=t.source)
-        if year is not None and year != "year" and "year" in t.frame.columns:
-            raise SchemaError(f"{t.source}: the year column is {year!r} but the table also has a column 'year'; "
-                              "rename or drop one of them")
-        used.append(t)
-    if not used:
-        names = ", ".join(str(t.sheet) for t in tables)
-        raise SchemaError(f"{tables[0].path}: no sheet has a column {col!r} (sheets: {names}); name the id or "
-                          "name column with --id/--name, or the header row with --header-row")
-    matcher = Matcher(units, by, embedded)
-    change_year = {c.old_code: c.year for c in matcher.changes if c.kind == "merge"}
-    longs, infos, unmatched, recoded, merges = [], [], [], {}, {}
-    rows_total = 0
-    for t in used:
-        t.frame[col] = t.frame[col].map(clean_id)
-        check_id_types(t.frame[col], by, col, t.source, embedded)
-        long, missing = _to_long(t, col, year, shape, value_name, notes)
-        info = t.to_json() | {"missing": missing}
-        infos.append(info)
-        results = _match_values(long[col], matcher)
-        seen_rows = set()
-        codes, parts = [], []
-        for value, row in zip(long[col], long["_row"]):
-            res = results.get(value)
-            if res is None or res[0] is None:
-                codes.append(None)
-                parts.append("")
-                if row not in seen_rows:
-                    seen_rows.add(row)
-                    if res is None:
-                        unmatched.append({"source": t.source, "row": int(row), "value": None, "candidates": [],
-                                          "reason": "empty id"})
-                    else:
-                        change = res[1]
-                        cand = list(change.successors) if change is not None else matcher.candidates(value)
-                        unmatched.append({"source": t.source, "row": int(row), "value": str(value),
-                                          "candidates": cand, "reason": res[2]})
-                continue
-            code, change, _ = res
-            if change is not None and change.kind == "merge":
-                m = merges.setdefault(str(value), {"value": str(value), "into": code, "rows": 0, "policy": merged})
-                m["rows"] += 1
-                codes.append(change.old_code if merged == "keep" else (None if merged == "drop" else code))
-                parts.append(change.old_code if merged == "aggregate" else "")
-                continue
-            if change is not None:
-                r = recoded.setdefault(str(value), {"value": str(value), "adcode": code, "kind": change.kind, "rows": 0})
-                r["rows"] += 1
-            codes.append(code)
-            parts.append("")
-        rows_total += int(long["_row"].nunique())
-        long = long.assign(**{"_code": codes, "_part": parts, "_src": t.source})
-        longs.append(long[long["_code"].notna()])
-    # merged rows dropped on purpose still count as matched (they are listed under merged)
-    matched_total = rows_total - len({(u["source"], u["row"]) for u in unmatched})
-    return _finish(longs, infos, notes, unmatched, recoded, merges, units, key, col, by, year, merged,
-                   strict, change_year, derive_exprs, matched_total, rows_total, used)
-
-
-def _finish(longs, infos, notes, unmatched, recoded, merges, units, key, col, by, year, merged, strict,
-            change_year, derive_exprs, matched_total, rows_total, used) -> JoinResult:
-    has_year = [("year" in lg.columns) for lg in longs]
-    kk = ["_code"] + (["year"] if all(has_year) and longs else [])
-    frames, combined, partial = [], [], []
-    for lg in longs:
-        variables = [c for c in lg.columns if c not in (col, "_row", "_code", "_part", "_src", "year")
-                     and pd.api.types.is_numeric_dtype(lg[c])]
-        lg_kk = ["_code"] + (["year"] if "year" in lg.columns else [])
-        one, comb, part = _combine(lg, key, col, variables, lg_kk, units, merged, change_year)
-        for c in comb:
-            same = next((x for x in combined if x["unit"] == c["unit"] and x["names"] == c["names"]), None)
-            if same is None:
-                combined.append(dict(c))
-            else:
-                same["rows"] = max(same["rows"], c["rows"])
-        partial += part
-        frames.append(one)
-    if not frames:
-        out = pd.DataFrame(columns=["_code", col])
-    else:
-        out = frames[0]
-        for nxt in frames[1:]:
-            on = [k for k in kk if k in nxt.columns and k in out.columns]
-            clash = [c for c in nxt.columns if c in out.columns and c not in on]
-            value_clash = [c for c in clash if c not in (col, "_row", "_part", "_src")
-                           and pd.api.types.is_numeric_dtype(nxt[c])]
-            if value_clash:
-                raise JoinError(f"{nxt['_src'].iloc[0] if len(nxt) else 'table'}: variable {value_clash[0]!r} is also "
-                                "in an earlier table; rename it (--value-name) or join the tables separately")
-            extra = nxt.drop(columns=[c for c in clash])
-            out = out.merge(extra, on=on, how="outer")
-            # the user's name column: the first table's, else this table's
-            other = nxt.set_index(on)[col] if col in nxt.columns else None
-            if other is not None:
-                idx = pd.MultiIndex.from_frame(out[on]) if len(on) > 1 else pd.Index(out[on[0]])
-                fill = other.reindex(idx).to_numpy()
-                out[col] = out[col].where(out[col].notna(), fill)
-    out = out.drop(columns=[c for c in ("_row", "_part", "_src") if c in out.columns])
-    if col == key and col in out.columns:
-        out = out.drop(columns=[col])  # the normalised code replaces the raw one
-    variables = [c for c in out.columns if c not in ("_code", col, "year")]
-    front = [key]
-    if "name" in units.columns:
-        std = "name" if col != "name" and "name" not in variables else "name_standard"
-        out.insert(0, std, out["_code"].map(units["name"]))
-        front.append(std)
-    out.insert(0, key, out.pop("_code"))
-    front += ([col] if col in out.columns and col != key else []) + (["year"] if "year" in out.columns else [])
-    out = out[front + [c for c in out.columns if c not in front]]
-    derived = []
-    if derive_exprs:
-        out, derived = derive(out, derive_exprs)
-    if any("synthetic" in Path(t.path).name.lower() for t in used) and "synthetic" not in out.columns:
-        out["synthetic"] = True
-    out = out.sort_values([key] + (["year"] if "year" in out.columns else [])).reset_index(drop=True)
-    with_data = set(out[key])
-    report = MatchReport(
-        source=", ".join(dict.fromkeys(t.path for t in used)),
-        rows=rows_total,
-        matched=matched_total,
-        unmatched=tuple(unmatched),
-        units_without_data=tuple(c for c in units.index if c not in with_data),
-        recoded=tuple(recoded.values()),
-        merged=tuple(merges.values()),
-        by=by,
-        merged_policy=merged,
-        tables=tuple(infos),
-        notes=tuple(notes),
-        combined=tuple(combined),
-        partial=tuple(partial),
-        derived=tuple(derived),
-        unit_names={c: str(n) for c, n in (units["name"].items() if "name" in units.columns else [])},
-    )
-    if strict and unmatched:
-        u = unmatched[0]
-        cand = ", ".join(u["candidates"]) or "no close candidate"
-        raise JoinError(
-            f"{u['source']}: {len(unmatched)} unmatched rows (strict); first: row {u['row']} {col}={u['value']!r} "
-            f"({u['reason']}; candidates: {cand})"
-        )
-    labels = {}
-    for t in used:
-        labels.update(t.labels)
-    return JoinResult(frame=out, report=report, labels=labels)
+MERGED_POLICIES, SHAPES, SPLIT_POLICIES = _join.MERGED_POLICIES, _join.SHAPES, _join.SPLIT_POLICIES
+__all__ = [n for n in _join.__all__ if n != "year_values"] + ["UnitData", "load_data", "weights_for", "crosswalk",
+                                                             "name_key"]
 
 
 # --------------------------------------------------------------------------- analysis input
@@ -680,6 +116,29 @@ class UnitData:
         return units, t.loc[full]
 
 
+def weights_for(units, spec, *, data=None, transform: str = "r", islands: str | None = None, restrict: bool = False):
+    """The weights of ``units``: built from their shapes (:func:`geo.weights.build`), or, for units without
+    geometry (a table read with a weights file, see :func:`load_data`), read from the file with the units'
+    ids (:func:`geo.weights.read`; ``restrict``: the file may hold more units, e.g. those without a value this
+    year).  Without shapes, units with no neighbour cannot be linked: they are kept as islands only when
+    ``islands="keep"``, else the error says so."""
+    from geo import weights as gw
+
+    geom = units.geometry
+    if len(geom) and not geom.isna().all():
+        kwargs = {"islands": islands} if islands is not None else {}
+        return gw.build(spec, units, data=data, transform=transform, **kwargs)
+    if not is_file_spec(str(spec)):
+        raise OptionError(f"--weights {spec}: the units have no shapes (a table with ids of any kind); give a "
+                          "weights file (.gal, .gwt, .parquet) or boundaries (--boundaries)")
+    graph = gw.read(spec, ids=units.index, transform=transform, restrict=restrict)
+    found = gw.info(graph).islands
+    if found and islands != "keep":
+        raise OptionError(f"{spec}: {len(found)} units have no neighbour (e.g. {list(found[:5])}); without "
+                          "boundaries they cannot be linked: pass --islands keep (or give --boundaries)")
+    return graph
+
+
 def _is_weights_file(spec) -> bool:
     return is_file_spec(str(spec))
 
@@ -746,7 +205,7 @@ def load_data(
         )
     df[id_col] = df[id_col].map(clean_id)
     if year_col:
-        df[year_col] = _year_values(df, year_col, src)
+        df[year_col] = year_values(df, year_col, src)
     if df.duplicated([id_col] + ([year_col] if year_col else [])).any():
         first = df[df.duplicated([id_col] + ([year_col] if year_col else []), keep=False)].iloc[0]
         raise JoinError(

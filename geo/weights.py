@@ -934,7 +934,8 @@ def save(graph, path) -> Path:
 #: spdep writes row numbers 1..n unless told to write the region ids (see docs/methods.md)
 _ROW_NUMBER_HINT = (
     "ids must be the table's --id values; spdep writes row numbers 1..n unless called as "
-    "write.nb.gal(nb, file, oldstyle=FALSE, ind=...) or write.sn2gwt(sn, file, useInd=TRUE)"
+    "write.nb.gal(nb, file, oldstyle=FALSE) with attr(nb, 'region.id') set to the ids, or "
+    "write.sn2gwt(sn, file, useInd=TRUE)"
 )
 
 
@@ -1006,11 +1007,15 @@ def _read_gwt(p: Path):
     return focal, heads, tails, np.asarray(w, dtype=float)
 
 
-def read(path, ids=None, *, transform: str | None = None):
+def read(path, ids=None, *, transform: str | None = None, restrict: bool = False):
     """Read a ``.gal``, ``.gwt`` or ``.parquet`` weights file into a Graph.
 
     ``ids`` (e.g. ``units.index``): reorder to these ids; every id must be in
-    the file and the file must hold no other ids (InputError names them).
+    the file and the file must hold no other ids (InputError names them),
+    unless ``restrict``: then the file may hold more ids, and the graph is the
+    file's restricted to ``ids`` (links to other units dropped; units left
+    without a neighbour are islands, in the metadata) — the weights of one
+    year of an unbalanced panel.
     ``transform`` (``r``, ``b``, ``v``, ``o``): applied after reading; None
     keeps what the file holds (GAL: binary).  A GWT file cannot list units
     without neighbours, so pass ``ids`` to keep them (as islands).
@@ -1061,12 +1066,18 @@ def read(path, ids=None, *, transform: str | None = None):
                 f"{p}: {len(missing)} of the {len(want)} table ids are not in the weights file (e.g. {missing[:5]}; "
                 f"the file has e.g. {sorted(present)[:5]}); {_ROW_NUMBER_HINT}"
             )
-        if extra:
+        if extra and not restrict:
             raise InputError(
                 f"{p}: the weights file has {len(extra)} ids that are not in the table (e.g. {extra[:5]}); "
                 f"{_ROW_NUMBER_HINT}"
             )
         order = want
+        if extra:
+            keep_links = np.isin(np.asarray(heads, dtype=object), want.to_numpy()) & np.isin(
+                np.asarray(tails, dtype=object), want.to_numpy())
+            heads = np.asarray(heads, dtype=object)[keep_links]
+            tails = np.asarray(tails, dtype=object)[keep_links]
+            weights = np.asarray(weights, dtype=float)[keep_links]
     else:
         order = focal_idx
     h = order.get_indexer(pd.Index(heads, dtype=object))

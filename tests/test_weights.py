@@ -346,7 +346,7 @@ def test_read_errors(tmp_path):
     gw.save(g, tmp_path / "w.gal")
     with pytest.raises(InputError, match="not in the weights file"):
         gw.read(tmp_path / "w.gal", ids=list(units.index) + ["zzz"])
-    with pytest.raises(InputError, match="not units"):
+    with pytest.raises(InputError, match="not in the table"):
         gw.read(tmp_path / "w.gal", ids=list(units.index)[:3])
     (tmp_path / "bad.gal").write_text("0 2 x id\na 1\nb c\n")
     with pytest.raises(InputError, match="bad.gal"):

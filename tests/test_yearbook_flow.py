@@ -187,6 +187,13 @@ def test_yearbook_workbook_join_derive_and_per_year_moran(book, tmp_path, capsys
     g = gw.build("queen", units.loc[y0.index])
     ref = ac.moran(y0.to_frame(), "gdp_pc", weights=g, permutations=0)
     assert by["years"][4]["I"] == pytest.approx(ref.I, rel=1e-12)
+    # LISA for one year of the unbalanced panel: units without a value that year are left out and named
+    rc, text, err = run(["moran", "--data", out, "--var", "gdp_pc", "--year", "2009", "--local", "--permutations",
+                         "99", "--seed", "1", "--json"], capsys)
+    assert rc == 0, err
+    lisa = json.loads(text)
+    assert lisa["n"] == len(y0) and len(lisa["units_without_data"]) == 337 - len(y0)
+    assert {"EIi", "VIi", "p_norm"} <= set(lisa["local"][0])
 
 
 def test_gbk_csv_exports_join_like_the_workbook(book, tmp_path, capsys):
@@ -211,6 +218,13 @@ def test_full_width_ids_match(tmp_path, capsys):
     rc, text, err = run(["join", "--data", p, "--id", "code", "--strict", "--out", out], capsys)
     assert rc == 0, err
     assert list(pd.read_csv(out, dtype={"adcode": str})["adcode"]) == ["110000", "120000"]
+
+
+def test_full_width_ids_in_analysis_input():
+    from geo import layers
+
+    ud = layers.load_data(pd.DataFrame({"adcode": ["１１００００", "１２００００"], "v": [1.0, 2.0]}))
+    assert list(ud.table["adcode"]) == ["110000", "120000"]
 
 
 def test_table_and_gal_with_any_ids(tmp_path, capsys):
@@ -253,29 +267,23 @@ def _bad_inputs(tmp: Path):
     cases["derive syntax"] = (["join", "--data", p, "--name", "城市", "--derive", "z=(1+"], "syntax error")
     p = tmp / "latin1.csv"
     p.write_bytes("name,v\nZürich,1\n".encode("latin-1"))
-    cases["latin-1 names"] = (["join", "--data", p, "--name", "name", "--strict"], "unmatched rows (strict)")
-    t = tmp / "ids.csv"
-    t.write_text("fips,y\n1,1\n2,2\n3,3\n4,4\n", encoding="utf-8")
-    gal = tmp / "rows.gal"
-    gal.write_text("0 4 x id\n10 1\n20\n20 1\n10\n30 1\n40\n40 1\n30\n", encoding="utf-8")
-    cases["weights ids"] = (["moran", "--data", t, "--id", "fips", "--var", "y", "--weights", gal], "oldstyle=FALSE")
-    gwt = tmp / "neg.gwt"
-    gwt.write_text("0 4 x id\n1 2 -1\n2 1 1\n3 4 1\n4 3 1\n", encoding="utf-8")
-    cases["negative weight"] = (["moran", "--data", t, "--id", "fips", "--var", "y", "--weights", gwt],
-                                "finite and non-negative")
-    self_gal = tmp / "self.gal"
-    self_gal.write_text("0 4 x id\n1 1\n1\n2 1\n2\n3 1\n3\n4 1\n4\n", encoding="utf-8")
-    cases["self neighbours"] = (["moran", "--data", t, "--id", "fips", "--var", "y", "--weights", self_gal],
-                                "lists itself as a neighbour")
-    const = tmp / "const.csv"
-    const.write_text("fips,y\n1,5\n2,5\n3,5\n4,5\n", encoding="utf-8")
-    ok_gal = tmp / "ok.gal"
-    ok_gal.write_text("0 4 x id\n1 1\n2\n2 2\n1 3\n3 2\n2 4\n4 1\n3\n", encoding="utf-8")
-    cases["constant variable"] = (["moran", "--data", const, "--id", "fips", "--var", "y", "--weights", ok_gal],
-                                  "constant")
-    huge = tmp / "huge.csv"
-    huge.write_text("fips,y\n1,1e300\n2,-1e300\n3,1e299\n4,5\n", encoding="utf-8")
-    cases["overflow"] = (["moran", "--data", huge, "--id", "fips", "--var", "y", "--weights", ok_gal], "not finite")
+    cases["latin-1 names"] = (["join", "--data", p, "--name", "name"], "no row matched a unit")
+    def moran_case(label, table_text, weights_name, weights_text, needle):
+        table = tmp / f"{label}.csv"
+        table.write_text(table_text, encoding="utf-8")
+        weights = tmp / weights_name
+        weights.write_text(weights_text, encoding="utf-8")
+        cases[label] = (["moran", "--data", table, "--id", "fips", "--var", "y", "--weights", weights], needle)
+
+    ok_gal = "0 4 x id\n1 1\n2\n2 2\n1 3\n3 2\n2 4\n4 1\n3\n"
+    table = "fips,y\n1,1\n2,2\n3,3\n4,4\n"
+    moran_case("weights ids", table, "rows.gal", "0 4 x id\n10 1\n20\n20 1\n10\n30 1\n40\n40 1\n30\n", "oldstyle=FALSE")
+    moran_case("negative weight", table, "neg.gwt", "0 4 x id\n1 2 -1\n2 1 1\n3 4 1\n4 3 1\n",
+               "finite and non-negative")
+    moran_case("self neighbours", table, "self.gal", "0 4 x id\n1 1\n1\n2 1\n2\n3 1\n3\n4 1\n4\n",
+               "lists itself as a neighbour")
+    moran_case("constant variable", "fips,y\n1,5\n2,5\n3,5\n4,5\n", "ok.gal", ok_gal, "constant")
+    moran_case("overflow", "fips,y\n1,1e300\n2,-1e300\n3,1e299\n4,5\n", "ok.gal", ok_gal, "not finite")
     return cases
 
 
@@ -291,3 +299,96 @@ def test_bad_input_corpus(tmp_path, capsys):
         assert needle in lines[0], (label, lines[0])
         assert "Traceback" not in err and not out.exists(), label
         assert {p: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before, label
+
+
+def test_split_apportion_by_county_areas_and_by_a_table(tmp_path):
+    from geo import layers
+    from geo.errors import JoinError
+
+    rows = []
+    for y in range(2008, 2014):
+        if y < 2011:
+            rows.append({"city": "巢湖市", "year": y, "gdp": 100.0 if y != 2009 else None})
+        for c, v in (("合肥", 1000.0), ("芜湖", 500.0), ("马鞍山", 300.0)):
+            rows.append({"city": c, "year": y, "gdp": v})
+    df = pd.DataFrame(rows)
+    default = layers.join(df, name="city", year="year")
+    assert {u["value"] for u in default.report.unmatched} == {"巢湖市"}  # the default stays "report"
+    shares = layers.split_shares("341400")
+    assert set(shares) == {"340100", "340200", "340500"} and sum(shares.values()) == pytest.approx(1, abs=1e-12)
+    assert 0.4 < shares["340100"] < 0.6  # 居巢区 + 庐江县 are about half of the old 巢湖 prefecture
+    res = layers.join(df, name="city", year="year", split="apportion")
+    f = res.frame.set_index(["adcode", "year"])["gdp"]
+    for code, own in (("340100", 1000.0), ("340200", 500.0), ("340500", 300.0)):
+        assert f[(code, 2008)] == pytest.approx(own + 100 * shares[code], rel=1e-12)
+        assert np.isnan(f[(code, 2009)])  # 巢湖 missing in 2009: the successors' totals are missing, not partial
+        assert f[(code, 2012)] == own
+    assert res.report.unmatched == () and any("apportioned" in n for n in res.report.notes)
+    table = tmp_path / "shares.csv"
+    table.write_text("old_adcode,successor_adcode,share\n341400,340100,0.5\n341400,340200,0.25\n341400,340500,0.25\n")
+    own = layers.join(df, name="city", year="year", split="apportion", split_shares_table=table)
+    assert own.frame.set_index(["adcode", "year"])["gdp"][("340200", 2010)] == 525.0
+    table.write_text("old_adcode,successor_adcode,share\n341400,340100,0.5\n341400,340200,0.2\n")
+    with pytest.raises(JoinError, match="summing to 1"):
+        layers.join(df, name="city", year="year", split="apportion", split_shares_table=table)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(2005, 2013), st.lists(st.booleans(), min_size=10, max_size=10),
+       st.lists(st.integers(0, 9), max_size=3), st.randoms(use_true_random=False))
+def test_old_and_new_names_combine_into_one_series(switch, missing, clash_years, rnd):
+    """襄樊 up to `switch`, 襄阳 after, some cells missing, rows shuffled: one series equal to the truth; a year
+    where both rows hold a value is an error naming both rows and 420600 襄阳市."""
+    from geo import layers
+    from geo.errors import JoinError
+
+    years = list(range(2005, 2015))
+    truth = {y: (None if gone else float(y * 10)) for y, gone in zip(years, missing)}
+    old = {"city": "襄樊市"} | {str(y): (truth[y] if y <= switch else None) for y in years}
+    new = {"city": "襄阳"} | {str(y): (truth[y] if y > switch else None) for y in years}
+    rows = [old, new, {"city": "武汉"} | {str(y): 1.0 for y in years}]
+    rnd.shuffle(rows)
+    res = layers.join(pd.DataFrame(rows), name="city")
+    series = res.frame[res.frame["adcode"] == "420600"].set_index("year")
+    var = [c for c in series.columns if c not in ("adcode", "name", "city")][0]
+    for y in years:
+        want = truth[y]
+        assert (want is None and np.isnan(series.loc[y, var])) or series.loc[y, var] == want
+    clash = [years[i] for i in clash_years if truth[years[i]] is not None]
+    if clash:
+        for r in rows:
+            if r["city"] in ("襄樊市", "襄阳"):
+                for y in clash:
+                    r[str(y)] = 1.0
+        with pytest.raises(JoinError, match=r"rows \d \(city 襄(樊市|阳)\) and \d \(city 襄(樊市|阳)\) both give .*420600 襄阳市"):
+            layers.join(pd.DataFrame(rows), name="city")
+
+
+def test_table_and_gal_on_an_unbalanced_panel(tmp_path, capsys):
+    """Per-year Moran with a weights file and ids of any kind: each year the file's links among that year's
+    units (a unit left without a neighbour is an island, kept only with --islands keep)."""
+    from geo import autocorr as ac
+    from geo import weights as gw
+
+    ids = [str(i) for i in range(8)]  # a ring of 8 units
+    gal = tmp_path / "ring.gal"
+    gal.write_text("0 8 x id\n" + "".join(f"{i} 2\n{(i - 1) % 8} {(i + 1) % 8}\n" for i in range(8)), encoding="utf-8")
+    rng = np.random.default_rng(3)
+    rows = [{"cid": i, "year": y, "y": float(rng.normal())} for y in (2010, 2011) for i in ids]
+    panel = pd.DataFrame(rows)
+    panel.loc[(panel["year"] == 2011) & (panel["cid"] == "3"), "y"] = np.nan  # unit 3 has no value in 2011
+    t = tmp_path / "panel.csv"
+    panel.to_csv(t, index=False)
+    rc, text, err = run(["moran", "--data", t, "--id", "cid", "--var", "y", "--weights", gal, "--permutations", "0",
+                         "--json"], capsys)
+    assert rc == 0, err
+    by = json.loads(text)
+    assert [y["n"] for y in by["years"]] == [8, 7] and by["years"][1]["units_left_out"] == ["3"]
+    sub = panel[(panel["year"] == 2011) & panel["y"].notna()].set_index("cid")
+    g = gw.read(gal, ids=list(sub.index), transform="r", restrict=True)
+    assert by["years"][1]["I"] == pytest.approx(ac.moran(sub, "y", weights=g, permutations=0).I, rel=1e-12)
+    # one year at a time: the same numbers
+    rc, text, err = run(["moran", "--data", t, "--id", "cid", "--var", "y", "--weights", gal, "--year", "2011",
+                         "--permutations", "0", "--json"], capsys)
+    assert rc == 0, err
+    assert json.loads(text)["I"] == pytest.approx(by["years"][1]["I"], rel=1e-12)

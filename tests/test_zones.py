@@ -80,8 +80,9 @@ def test_user_zone_polygons_vector_file(tmp_path):
 
 
 def test_user_zone_errors():
-    with pytest.raises(SchemaError, match=r"row 1: approval_date '2020/01/01' is not YYYY-MM-DD or YYYY"):
-        zones.from_frame(pd.DataFrame({"name": ["a"], "approval_date": ["2020/01/01"], "host_adcode": ["370100"]}))
+    # dates as typed (2020/01/01, 2010年9月) are read since issue 11; a date that is not one is an error
+    with pytest.raises(SchemaError, match=r"row 1 \(zone a\): approval date '2020/13/01' is not a date"):
+        zones.from_frame(pd.DataFrame({"name": ["a"], "approval_date": ["2020/13/01"], "host_adcode": ["370100"]}))
     with pytest.raises(SchemaError, match="lies in no unit"):
         zones.from_frame(pd.DataFrame({"name": ["sea"], "approval_date": ["2020"], "lon": [150.0], "lat": [20.0]}))
     with pytest.raises(SchemaError, match="host_adcode '999999' is not a unit"):

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from geo import zones
 from geo.cli import main
-from geo.coords import gcj02_to_wgs84, wgs84_to_gcj02
+from geo.coords import wgs84_to_gcj02
 from geo.errors import SchemaError
 
 
@@ -107,3 +107,11 @@ def test_zone_in_a_unit_without_data_still_counts(china):
     z = zones.from_frame(pd.DataFrame({"name": ["x"], "approval_date": ["2012"], "lon": [113.75], "lat": [34.60]}),
                          units=some)
     assert z["host_adcode"].iloc[0] == "410100"
+
+
+def test_a_first_row_without_numbers_is_data_not_a_label_row(tmp_path):
+    p = tmp_path / "z.csv"
+    p.write_text("园区名称,批准时间,经度,纬度,所在城市,坐标系\n杭州园,2017-04,,,杭州,\n郑州园,2013年3月,113.75,34.6,,\n",
+                 encoding="utf-8")
+    z = zones.from_file(p)
+    assert list(z["name"]) == ["杭州园", "郑州园"] and list(z["host_adcode"]) == ["330100", "410100"]

@@ -9,7 +9,8 @@ one unit in separate rows (襄樊 until 2010 then 襄阳, 思茅 then 普洱, �
 and whole gaps, for about 270 of the 337 prefecture-level units.
 
 The process (documented here; the same seed gives the same files): for each chosen unit a level
-``a ~ N(0, 0.6)`` and a trend ``b ~ U(0.05, 0.12)``; GDP (万元) = 3e6·exp(a + b·(t-2005)) rounded,
+``a = 0.35·zlon + 0.25·zlat + N(0, 0.4)`` (zlon, zlat: the standardised centroid coordinates, so neighbours
+are alike and Moran's I is positive) and a trend ``b ~ U(0.05, 0.12)``; GDP (万元) = 3e6·exp(a + b·(t-2005)) rounded,
 population (万人) = 400·exp(a/2 + 0.01·(t-2005)) to one decimal; 12 % of cells become a missing mark
 and 8 % of (unit, year) pairs are gaps in both sheets.  Titles and notes say "合成数据 (synthetic)".
 """
@@ -45,13 +46,16 @@ def frames(*, seed: int = 0, n_units: int = 270):
 
     rng = np.random.default_rng(seed)
     units = boundaries.china()
+    cent = boundaries.centroids(units)
+    zlon = (cent.x - cent.x.mean()) / cent.x.std()
+    zlat = (cent.y - cent.y.mean()) / cent.y.std()
     special = {"110000", "420600", "530800", "520500", "370100"}
     pool = [c for c in units.index if c not in special]
     chosen = sorted(special | set(rng.choice(pool, size=n_units - len(special), replace=False).tolist()))
     names = {c: str(units.loc[c, "name"]) for c in chosen}
     rows_gdp, rows_pop, truth = [], [], []
     for code in chosen + ["371200"]:  # 莱芜 (merged into 济南 in 2019) is an old unit of its own
-        a = rng.normal(0, 0.6)
+        a = (0.35 * zlon.get(code, 0.0) + 0.25 * zlat.get(code, 0.0)) + rng.normal(0, 0.4)
         b = rng.uniform(0.05, 0.12)
         gdp = {t: 3e6 * np.exp(a + b * (t - 2005)) for t in YEARS}
         pop = {t: 400 * np.exp(a / 2 + 0.01 * (t - 2005)) for t in YEARS}

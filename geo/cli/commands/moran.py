@@ -40,7 +40,7 @@ def command(data_path, id_col, var, statistic, year, weights_spec, transform, is
     from geo import autocorr as ac
     from geo import weights as gw
     from geo.errors import OptionError
-    from geo.layers import load_data
+    from geo.layers import load_data, weights_for
 
     if out_path is not None and not local:
         raise OptionError(f"--out {out_path}: the per-unit table comes with --local")
@@ -48,9 +48,6 @@ def command(data_path, id_col, var, statistic, year, weights_spec, transform, is
                    weights=weights_spec)
     gw.parse_spec(weights_spec)  # a bad spec fails before any work
     if ud.year_col is not None and year is None and len(ud.years) > 1:
-        if not ud.has_geometry:
-            raise OptionError(f"{data_path}: a table with a weights file and no boundaries gives one year at a time "
-                              f"(--year; years {ud.years[0]}-{ud.years[-1]})")
         if local:
             raise OptionError(
                 f"{data_path}: has years {ud.years[0]}-{ud.years[-1]}; --local needs one year (--year)"
@@ -79,12 +76,16 @@ def command(data_path, id_col, var, statistic, year, weights_spec, transform, is
 
         cols = ", ".join(c for c in gdf.columns if c != "geometry")
         raise SchemaError(f"{data_path}: no column {var!r} (columns are: {cols})")
-    graph = _graph(gw, weights_spec, gdf, transform=transform, islands=islands, geometry=ud.has_geometry)
+    if local and statistic != "moran":
+        raise OptionError(f"--local gives the local Moran (LISA); it goes with --stat moran, not --stat {statistic}")
+    # units whose value is missing this year are left out (and named), not imputed
+    with_value = gdf[var].notna()
+    gdf = gdf[with_value]
+    graph = weights_for(gdf, weights_spec, data=gdf, transform=transform, islands=islands,
+                        restrict=not bool(with_value.all()))
     func = {"moran": ac.moran, "geary": ac.geary, "g": ac.general_g}[statistic]
     result = func(gdf, var, weights=graph, permutations=permutations, seed=seed)
     extra, notes = left_out(ud.units.index, gdf.index)
-    if local and statistic != "moran":
-        raise OptionError(f"--local gives the local Moran (LISA); it goes with --stat moran, not --stat {statistic}")
     if not local:
         emit(result, as_json, extra=extra, notes=notes)
         return
@@ -116,16 +117,3 @@ class _WithLocal:
     def summary(self):
         return self.g.summary() + "\n" + self.l.summary()
 
-
-def _graph(gw, spec, gdf, *, transform, islands, geometry):
-    """The weights of the units in ``gdf``: built from their shapes, or read from a file for a table without any."""
-    from geo.errors import OptionError
-
-    if geometry:
-        return gw.build(spec, gdf, data=gdf, transform=transform, islands=islands)
-    graph = gw.read(spec, ids=gdf.index, transform=transform)
-    found = gw.info(graph).islands
-    if found and islands != "keep":
-        raise OptionError(f"{spec}: {len(found)} units have no neighbour (e.g. {list(found[:5])}); without boundaries "
-                          "they cannot be linked: pass --islands keep (or give --boundaries)")
-    return graph

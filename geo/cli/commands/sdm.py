@@ -79,11 +79,10 @@ def command(data_path, id_col, y, x, time_col, effects, bias_correction, model, 
 
     Example: geo sdm --data cities.csv --id adcode --y log_gdp_pc --x log_inv,log_pop --weights queen --seed 1
     """
-    from geo import weights as gw
     from geo._io import write_text
     from geo.durbin import fit
     from geo.errors import OptionError
-    from geo.layers import load_data
+    from geo.layers import load_data, weights_for
 
     xs = _split(x)
     if not xs:
@@ -91,7 +90,7 @@ def command(data_path, id_col, y, x, time_col, effects, bias_correction, model, 
     if draws < 0:
         raise OptionError(f"--draws={draws} must be >= 0")
     ud = load_data(data_path, id_col=id_col, year_col=time_col, boundaries=boundaries_path,
-                   boundary_id=boundary_id, scope=scope)
+                   boundary_id=boundary_id, scope=scope, weights=weights_spec)
     columns = [y] + xs
     extra = {}
     if time_col is not None:
@@ -105,7 +104,7 @@ def command(data_path, id_col, y, x, time_col, effects, bias_correction, model, 
                                       names=names, policy=balance, option="--balance drop")
         units = with_rows.loc[[i for i in with_rows.index if i not in set(report.dropped_units)]]
         # every column of the table, so economic:VAR may name a variable that is not in the model
-        graph = gw.build(weights_spec, units, data=table.set_index(ud.id_name), transform=transform, islands=islands)
+        graph = weights_for(units, weights_spec, data=table.set_index(ud.id_name), transform=transform, islands=islands)
         result = fit(
             frame, y, xs, weights=graph, model=model, effects=effects or "twoways",
             id=ud.id_name, time=ud.year_col, bias_correction=bias_correction, logdet=logdet, draws=draws, seed=seed,
@@ -126,7 +125,7 @@ def command(data_path, id_col, y, x, time_col, effects, bias_correction, model, 
                 )
             year = years[0]
         gdf = ud.cross_section(year=year, columns=columns)
-        graph = gw.build(weights_spec, gdf, data=ud.cross_section(year=year), transform=transform, islands=islands)
+        graph = weights_for(gdf, weights_spec, data=ud.cross_section(year=year), transform=transform, islands=islands)
         result = fit(gdf, y, xs, weights=graph, model=model, draws=draws, seed=seed, logdet=logdet,
                      impacts_order=impacts_order)
         used = gdf.index
