@@ -25,7 +25,7 @@ from geo.figures._china import (
     simplify_for,
     territory,
 )
-from geo.figures._style import figure_context, has_cjk, parse_size, save_figure
+from geo.figures._style import figure_bytes, figure_context, has_cjk, parse_size, save_figure
 from geo.labels import check_lang, t
 
 __all__ = ["PrintMap", "LegendRow", "draw", "hex_colors", "legend_from_classes", "INSETS", "NO_DATA_FACE", "CONTEXT_FACE"]
@@ -72,6 +72,10 @@ class PrintMap:
     font: str | None
     lang: str
     notes: tuple = field(default_factory=tuple)
+
+    def png_bytes(self, *, dpi: int = 150) -> bytes:
+        """The figure as PNG bytes (for reports)."""
+        return figure_bytes(self.figure, dpi=dpi)
 
     def save(self, path, *, format: str | None = None, dpi: int = 300) -> Path:  # noqa: A002 - matplotlib's word
         with figure_context():

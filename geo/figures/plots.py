@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import SchemaError
-from geo.figures._style import figure_context, parse_size, save_figure
+from geo.figures._style import figure_bytes, figure_context, parse_size, save_figure
 from geo.labels import band_label, check_lang, t
 from geo.viz.lisa import CLUSTERS, lisa_clusters
 
@@ -36,6 +36,10 @@ class Plot:
     lang: str
     font: str | None = None
     notes: tuple = field(default_factory=tuple)
+
+    def png_bytes(self, *, dpi: int = 150) -> bytes:
+        """The figure as PNG bytes (for reports)."""
+        return figure_bytes(self.figure, dpi=dpi)
 
     def save(self, path, *, format: str | None = None, dpi: int = 300) -> Path:  # noqa: A002
         with figure_context():

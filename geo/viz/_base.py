@@ -10,7 +10,7 @@ import pandas as pd
 
 from geo.errors import JoinError, SchemaError
 from geo.labels import t
-from geo.viz._elements import Geometry, OfflineAssets, Scale, Title, esc
+from geo.viz._elements import Geometry, OfflineAssets, Scale, Title, esc, mark_page
 from geo.viz._web import WebGeometry, web_geometry
 
 __all__ = ["MapResult", "new_map", "finish", "unit_names", "align_values", "tip_cells", "TILES"]
@@ -40,7 +40,7 @@ class MapResult:
         root = self.map.get_root()
         _reset(root)
         _fix_ids(root)
-        return root.render()
+        return mark_page(root.render())
 
     def save(self, path) -> Path:
         from geo._io import write_text
@@ -50,7 +50,8 @@ class MapResult:
     def snippet(self, *, height: int = 600, width: str = "100%") -> str:
         """An ``<iframe>`` carrying the whole page in ``srcdoc`` (escaped), for embedding."""
         return (
-            f'<iframe class="geo-map" title="{esc(self.title)}" srcdoc="{html.escape(self.to_html(), quote=True)}" '
+            f'<iframe class="geo-map" title="{esc(self.title)}" sandbox="allow-scripts" '
+            f'srcdoc="{html.escape(self.to_html(), quote=True)}" '
             f'style="width:{esc(width)};height:{int(height)}px;border:1px solid #ccc" loading="lazy"></iframe>'
         )
 

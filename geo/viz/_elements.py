@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import html
 import json
+import re
 from pathlib import Path
 
 from branca.element import Element, MacroElement
@@ -18,6 +19,9 @@ from folium.map import Layer
 from folium.template import Template
 
 __all__ = [
+    "GEO_MARKER",
+    "mark_page",
+    "is_geo_page",
     "ASSETS_DIR",
     "esc",
     "js",
@@ -34,6 +38,27 @@ __all__ = [
 ]
 
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
+
+#: written into every HTML page geo makes (maps, reports); ``geo report`` embeds only pages that carry it
+GEO_MARKER = '<meta name="generator" content="geo">'
+_MARKER_RE = re.compile(r'<meta\s+name="generator"\s+content="geo"\s*/?>', re.I)
+
+
+def mark_page(page: str) -> str:
+    """``page`` with geo's marker at the start of its <head> (added once)."""
+    if is_geo_page(page):
+        return page
+    m = re.search(r"<head[^>]*>", page, re.I)
+    if m is None:
+        return GEO_MARKER + page
+    return page[: m.end()] + GEO_MARKER + page[m.end():]
+
+
+def is_geo_page(page: str) -> bool:
+    """Whether geo wrote this page: its marker inside <head>, in the first 4 kB."""
+    head = page[:4096]
+    end = head.lower().find("</head>")
+    return bool(_MARKER_RE.search(head if end < 0 else head[:end]))
 
 
 def esc(text) -> str:
