@@ -262,6 +262,7 @@ def draw(
     """
     import geopandas as gpd
     import shapely
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     check_lang(lang)
@@ -324,6 +325,7 @@ def draw(
     col = colors.reindex(data.index)
     has = col.notna()
     fig = Figure(figsize=(width_in, height_in))
+    FigureCanvasAgg(fig)  # a renderer to measure the legend (saving to SVG/PDF switches canvas as usual)
     with figure_context() as font:
         ax = fig.add_axes((0.0, bottom_band, 1.0, 1 - top_band - bottom_band))
         ax.set_axis_off()
@@ -405,12 +407,16 @@ def draw(
                           va="bottom", fontsize=6, gid="geo-inset-label")
 
         _north_arrow(ax, lang)
-        _scale_bar(ax, lang)
         rows = list(legend_rows)
         if context is not None and len(context):
             rows.append(LegendRow("context", CONTEXT_FACE, t("outside scope", lang), len(context)))
         rows += extra_rows
-        _legend(ax, heading, rows, lang)
+        leg = _legend(ax, heading, rows, lang)
+        x_scale = 0.30
+        if leg is not None:  # the scale bar starts right of the legend
+            box = leg.get_window_extent(fig.canvas.get_renderer()).transformed(ax.transAxes.inverted())
+            x_scale = max(x_scale, float(box.x1) + 0.04)
+        _scale_bar(ax, lang, x_frac=x_scale)
         if title:
             fig.text(0.5, 1 - top_band / 2, title, ha="center", va="center", fontsize=11, fontweight="bold",
                      gid="geo-title")
@@ -460,8 +466,8 @@ def legend_from_classes(classes, lang: str) -> list[LegendRow]:
     rows = []
     for i, (label, color) in enumerate(zip(classes.labels, classes.colors)):
         count = int((classes.codes == i).sum())
-        if classes.scheme in ("diverging", "diverging_log") and i == len(classes.labels) // 2 and count == 0:
-            continue
+        if classes.scheme in ("diverging", "diverging_log") and count == 0:
+            continue  # a print legend lists the classes that occur (e.g. no negative effects)
         rows.append(LegendRow("box", color, label, count))
     if classes.n_missing:
         rows.append(LegendRow("nodata", NO_DATA_FACE, t("no data", lang), int(classes.n_missing)))
