@@ -372,27 +372,25 @@ def test_report_with_maps_opens_offline(browser, maps, tmp_path):
         # the maps run sandboxed (allow-scripts, opaque origin): the report cannot reach into them...
         assert page.eval("Array.from(document.querySelectorAll('iframe')).map(function (fr) {"
                          " return fr.contentDocument === null; })") == [True, True]
-        # ...so count their drawn units in each frame's own JavaScript context
-        main = page.browser.call("Page.getFrameTree", session=page.session)["frameTree"]["frame"]["id"]
+        # ...and, in an opaque origin, each runs out of process: attach to the frames and count there
+        page.browser.call("Target.setAutoAttach", {"autoAttach": True, "waitForDebuggerOnStart": False,
+                                                   "flatten": True}, session=page.session)
         counts = []
         deadline = time.time() + 20
         while time.time() < deadline:
-            contexts = [ev["params"]["context"] for ev in page.browser.events
-                        if ev.get("sessionId") == page.session and ev.get("method") == "Runtime.executionContextCreated"
-                        and ev["params"]["context"].get("auxData", {}).get("isDefault")
-                        and ev["params"]["context"]["auxData"].get("frameId") != main]
+            kids = [ev["params"]["sessionId"] for ev in page.browser.events
+                    if ev.get("sessionId") == page.session and ev.get("method") == "Target.attachedToTarget"
+                    and ev["params"]["targetInfo"]["type"] == "iframe"]
             counts = []
-            for ctx in contexts:
-                try:
-                    res = page.browser.call("Runtime.evaluate", {
-                        "expression": "document.querySelectorAll('path.leaflet-interactive').length",
-                        "contextId": ctx["id"], "returnByValue": True}, session=page.session)
-                    counts.append(res["result"].get("value"))
-                except RuntimeError:  # a context destroyed while loading
-                    continue
+            for kid in kids:
+                res = page.browser.call("Runtime.evaluate", {
+                    "expression": "document.querySelectorAll('path.leaflet-interactive').length",
+                    "returnByValue": True}, session=kid)
+                counts.append(res["result"].get("value"))
             if sorted(c for c in counts if c) == [337, 337]:
                 break
             time.sleep(0.2)
+            page.eval("1")  # let events arrive
         assert sorted(c for c in counts if c) == [337, 337]
         assert "Synthetic data" in page.eval("document.querySelector('#provenance').innerText")
         assert page.problems() == []
