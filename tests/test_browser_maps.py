@@ -302,6 +302,13 @@ def test_map_opens_offline(browser, maps, kind, tmp_path):
             # switching the year redraws the units
             page.eval("document.querySelectorAll('.leaflet-control-layers-base input[type=radio]')[0].click()")
             assert page.settle() == 337
+            # the year slider follows, and moves through the years itself
+            assert page.eval("document.querySelector('.geo-slider .geo-year').textContent") == "2018"
+            page.eval("var s = document.querySelector('.geo-slider input'); s.value = 1;"
+                      " s.dispatchEvent(new Event('input'))")
+            assert page.settle() == 337
+            assert page.eval("document.querySelector('.geo-slider .geo-year').textContent") == "2019"
+            assert page.eval("document.querySelectorAll('.leaflet-control-layers-base input[type=radio]')[1].checked")
         share = page.screenshot(tmp_path / f"{kind}.png")
         assert (tmp_path / f"{kind}.png").stat().st_size > 10_000
         assert share > 0.05, f"screenshot looks blank ({share:.3f} of pixels drawn)"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -25,7 +24,7 @@ from geo.figures._china import (
     simplify_for,
     territory,
 )
-from geo.figures._style import figure_bytes, figure_context, has_cjk, parse_size, save_figure
+from geo.figures._style import FigureOutput, figure_context, has_cjk, parse_size
 from geo.labels import check_lang, t
 
 __all__ = ["PrintMap", "LegendRow", "draw", "hex_colors", "legend_from_classes", "INSETS", "NO_DATA_FACE", "CONTEXT_FACE"]
@@ -51,7 +50,7 @@ class LegendRow:
 
 
 @dataclass(frozen=True)
-class PrintMap:
+class PrintMap(FigureOutput):
     """A finished print map (a matplotlib Figure) and what it shows.
 
     ``save(path, format=None, dpi=300)`` writes PNG, SVG or PDF (format from the suffix when not given);
@@ -72,14 +71,6 @@ class PrintMap:
     font: str | None
     lang: str
     notes: tuple = field(default_factory=tuple)
-
-    def png_bytes(self, *, dpi: int = 150) -> bytes:
-        """The figure as PNG bytes (for reports)."""
-        return figure_bytes(self.figure, dpi=dpi)
-
-    def save(self, path, *, format: str | None = None, dpi: int = 300) -> Path:  # noqa: A002 - matplotlib's word
-        with figure_context():
-            return save_figure(self.figure, path, fmt=format, dpi=dpi)
 
     def to_json(self) -> dict:
         return {
@@ -414,8 +405,8 @@ def draw(
         leg = _legend(ax, heading, rows, lang)
         x_scale = 0.30
         if leg is not None:  # the scale bar starts right of the legend
-            box = leg.get_window_extent(fig.canvas.get_renderer()).transformed(ax.transAxes.inverted())
-            x_scale = max(x_scale, float(box.x1) + 0.04)
+            leg_box = leg.get_window_extent(fig.canvas.get_renderer()).transformed(ax.transAxes.inverted())
+            x_scale = max(x_scale, float(leg_box.x1) + 0.04)
         _scale_bar(ax, lang, x_frac=x_scale)
         if title:
             fig.text(0.5, 1 - top_band / 2, title, ha="center", va="center", fontsize=11, fontweight="bold",

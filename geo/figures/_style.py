@@ -23,7 +23,10 @@ from pathlib import Path
 
 from geo.errors import OptionError
 
-__all__ = ["CJK_FAMILIES", "FORMATS", "cjk_font", "figure_context", "parse_size", "save_figure", "figure_bytes", "has_cjk"]
+__all__ = [
+    "CJK_FAMILIES", "FORMATS", "FigureOutput", "cjk_font", "figure_context", "parse_size", "save_figure", "figure_bytes",
+    "has_cjk",
+]
 
 #: CJK families tried in order (simplified-Chinese glyph forms first)
 CJK_FAMILIES = (
@@ -146,3 +149,18 @@ def figure_bytes(fig, *, fmt: str = "png", dpi: int = 150) -> bytes:
     with figure_context():
         fig.savefig(buf, format=fmt, dpi=dpi, metadata=meta)
     return buf.getvalue()
+
+
+class FigureOutput:
+    """Saving shared by print maps and plots (results holding a matplotlib ``figure``)."""
+
+    figure: object
+
+    def png_bytes(self, *, dpi: int = 150) -> bytes:
+        """The figure as PNG bytes (for reports)."""
+        return figure_bytes(self.figure, dpi=dpi)
+
+    def save(self, path, *, format: str | None = None, dpi: int = 300) -> Path:  # noqa: A002 - matplotlib's word
+        """Write PNG, SVG or PDF (format from ``format`` or the file suffix), atomically."""
+        with figure_context():
+            return save_figure(self.figure, path, fmt=format, dpi=dpi)

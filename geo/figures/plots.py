@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from geo.errors import SchemaError
-from geo.figures._style import figure_bytes, figure_context, parse_size, save_figure
+from geo.figures._style import FigureOutput, figure_context, parse_size
 from geo.labels import band_label, check_lang, t
 from geo.viz.lisa import CLUSTERS, lisa_clusters
 
@@ -27,7 +26,7 @@ BAND_COLORS = ("#000000", "#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00",
 
 
 @dataclass(frozen=True)
-class Plot:
+class Plot(FigureOutput):
     figure: object
     kind: str
     title: str
@@ -36,14 +35,6 @@ class Plot:
     lang: str
     font: str | None = None
     notes: tuple = field(default_factory=tuple)
-
-    def png_bytes(self, *, dpi: int = 150) -> bytes:
-        """The figure as PNG bytes (for reports)."""
-        return figure_bytes(self.figure, dpi=dpi)
-
-    def save(self, path, *, format: str | None = None, dpi: int = 300) -> Path:  # noqa: A002
-        with figure_context():
-            return save_figure(self.figure, path, fmt=format, dpi=dpi)
 
     def to_json(self) -> dict:
         return {"kind": self.kind, "title": self.title, "series": list(self.series), "size_in": list(self.size_in),

@@ -131,7 +131,7 @@ def _dict_html(d: dict) -> str:
 
 
 def _item_html(item, *, lang: str = "en", counter=None) -> str:
-    from geo.tables import TABLE_CSS, PubTable  # noqa: F401 - TABLE_CSS is added to the page once
+    from geo.tables import PubTable
 
     if isinstance(item, list):  # several items of one section
         return "".join(_item_html(x, lang=lang, counter=counter) for x in item)

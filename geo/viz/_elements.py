@@ -35,6 +35,7 @@ __all__ = [
     "Legend",
     "Title",
     "Scale",
+    "YearSlider",
 ]
 
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
@@ -146,9 +147,10 @@ var geoViz = (function () {
 _GEO_CSS = """
 .leaflet-container { background: #ffffff;
   font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; }
-.geo-legend, .geo-title { background: rgba(255,255,255,0.92); padding: 6px 9px; border-radius: 4px;
+.geo-legend, .geo-title, .geo-slider { background: rgba(255,255,255,0.92); padding: 6px 9px; border-radius: 4px;
   box-shadow: 0 0 4px rgba(0,0,0,0.3); font-size: 12px; line-height: 1.35; color: #222; max-width: 320px; }
 .geo-title { font-size: 15px; font-weight: 600; max-width: 60vw; }
+.geo-slider input { width: 180px; vertical-align: middle; }
 .geo-title .geo-subtitle { font-size: 11px; font-weight: 400; color: #555; }
 .geo-legend h4 { margin: 0 0 4px 0; font-size: 12px; }
 .geo-legend .geo-note { margin-top: 4px; color: #555; font-size: 11px; }
@@ -375,3 +377,46 @@ class Scale(_RawMacro):
     def __init__(self):
         super().__init__()
         self._name = "geo_scale"
+
+
+class YearSlider(_RawMacro):
+    """A slider moving through the years of a multi-year map: it shows one year's unit layer at a time
+    (the layers stay in the layer control too, which follows the slider)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+          var map = {{ this._parent.get_name() }}, layers = [{% for layer in this.layer_list %}{{ layer.get_name() }}{{ ", " if not loop.last }}{% endfor %}], years = {{ this.years }};
+          var c = L.control({position: 'bottomleft'});
+          c.onAdd = function () {
+            var div = L.DomUtil.create('div', 'geo-slider leaflet-control');
+            div.innerHTML = '<b class="geo-year"></b> <input type="range" min="0" step="1" aria-label="year">';
+            L.DomEvent.disableClickPropagation(div);
+            var input = div.querySelector('input'), label = div.querySelector('b');
+            input.max = years.length - 1; input.value = years.length - 1;
+            function show(i) {
+              layers.forEach(function (layer, j) {
+                if (j === i) { if (!map.hasLayer(layer)) { map.addLayer(layer); } }
+                else if (map.hasLayer(layer)) { map.removeLayer(layer); }
+              });
+              label.textContent = years[i];
+            }
+            input.addEventListener('input', function () { show(+input.value); });
+            map.on('baselayerchange', function (e) {
+              var i = layers.indexOf(e.layer); if (i >= 0) { input.value = i; label.textContent = years[i]; }
+            });
+            show(years.length - 1);
+            return div;
+          };
+          c.addTo(map);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, layers, years):
+        super().__init__()
+        self._name = "geo_year_slider"
+        self.layer_list = list(layers)  # their JavaScript names are taken when the page renders (ids are fixed then)
+        self.years = js([str(y) for y in years])

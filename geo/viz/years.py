@@ -8,7 +8,7 @@ from geo.errors import SchemaError
 from geo.labels import check_lang, t
 from geo.viz._base import MapResult, finish, new_map, prepare, simplification_dict, tip_cells, unit_names
 from geo.viz._classify import classify, fmt_number, numeric_values
-from geo.viz._elements import Legend, UnitLayer
+from geo.viz._elements import Legend, UnitLayer, YearSlider
 from geo.viz._legend import class_styles, classes_legend, heading_for
 
 __all__ = ["choropleth_years"]
@@ -83,6 +83,7 @@ def choropleth_years(
     styles = class_styles(classes.colors)
     m, geometry = new_map(web, units, names, tiles=tiles, title=title, lang=lang)
     last = wide.columns[-1]
+    layers = []
     for year in wide.columns:
         col = wide[year]
         codes = [int(classes.codes[f"{i}|{year}"]) for i in units.index]
@@ -94,6 +95,8 @@ def choropleth_years(
         heads, cells = tip_cells(units.index, rows)
         layer = UnitLayer(geometry, codes, heads, cells, styles, name=str(year), overlay=False, show=year == last)
         m.add_child(layer, name=f"geo_units_{year}")
+        layers.append(layer)
+    m.add_child(YearSlider(layers, list(wide.columns)), name="geo_year_slider")
     note = t("years_note", lang)
     legend_text, info = classes_legend(classes, heading, extra_notes=[note], lang=lang)
     m.add_child(Legend(legend_text), name="geo_legend")

@@ -2,8 +2,8 @@
 
 import click
 
-from geo.cli.commands.map import _check_year, _data_option, _load
-from geo.cli.options import boundaries_options, emit, json_option, seed_option, weights_option
+from geo.cli.commands.map import _check_year, _data_option, _load, lisa_options
+from geo.cli.options import boundaries_options, emit, json_option
 
 
 def _common(f):
@@ -46,39 +46,29 @@ def command():
     """
 
 
-@command.command(name="event-study")
-@click.option("--from", "source", metavar="RESULT.json", type=click.Path(dir_okay=False), required=True,
-              help="A radiation result with an event study (geo radiation … --event-study --json).")
-@_common
-def event_study_cmd(source, out_path, dpi, size, title, lang, as_json):
-    """Event-study coefficients by ring with confidence bands."""
-    from geo.figures import plots
+def _from_json(name: str, builder: str, default_size: str, source_help: str, doc: str):
+    """A subcommand drawing ``geo.figures.plots.<builder>`` from one saved JSON result."""
 
-    _done(plots.event_study_plot(_read_json(source), lang=lang, title=title, size=size or "16x10cm"), out_path, dpi,
-          as_json)
+    @command.command(name=name, help=doc)
+    @click.option("--from", "source", metavar="RESULT.json", type=click.Path(dir_okay=False), required=True,
+                  help=source_help)
+    @_common
+    def run(source, out_path, dpi, size, title, lang, as_json):
+        from geo.figures import plots
 
+        plot = getattr(plots, builder)(_read_json(source), lang=lang, title=title, size=size or default_size)
+        _done(plot, out_path, dpi, as_json)
 
-@command.command(name="decay")
-@click.option("--from", "source", metavar="RESULT.json", type=click.Path(dir_okay=False), required=True,
-              help="A radiation result (geo radiation … --json).")
-@_common
-def decay_cmd(source, out_path, dpi, size, title, lang, as_json):
-    """The radiation effect by distance band with its interval."""
-    from geo.figures import plots
-
-    _done(plots.decay_plot(_read_json(source), lang=lang, title=title, size=size or "14x9cm"), out_path, dpi, as_json)
+    return run
 
 
-@command.command(name="impacts")
-@click.option("--from", "source", metavar="RESULT.json", type=click.Path(dir_okay=False), required=True,
-              help="A model with impacts (geo sdm … --json).")
-@_common
-def impacts_cmd(source, out_path, dpi, size, title, lang, as_json):
-    """Direct, indirect and total impacts with intervals (dot-whisker)."""
-    from geo.figures import plots
-
-    _done(plots.impacts_plot(_read_json(source), lang=lang, title=title, size=size or "14x9cm"), out_path, dpi,
-          as_json)
+_from_json("event-study", "event_study_plot", "16x10cm",
+           "A radiation result with an event study (geo radiation … --event-study --json).",
+           "Event-study coefficients by ring with confidence bands.")
+_from_json("decay", "decay_plot", "14x9cm", "A radiation result (geo radiation … --json).",
+           "The radiation effect by distance band with its interval.")
+_from_json("impacts", "impacts_plot", "14x9cm", "A model with impacts (geo sdm … --json).",
+           "Direct, indirect and total impacts with intervals (dot-whisker).")
 
 
 @command.command(name="moran-scatter")
@@ -86,12 +76,7 @@ def impacts_cmd(source, out_path, dpi, size, title, lang, as_json):
 @boundaries_options
 @click.option("--var", required=True, metavar="COL", help="The variable whose local Moran's I is computed.")
 @click.option("--year", type=int, default=None, help="Year of a panel to use.")
-@weights_option
-@click.option("--permutations", type=int, default=999, show_default=True, help="Conditional permutations for p_sim.")
-@seed_option
-@click.option("--alpha", type=float, default=0.05, show_default=True, help="Significance level.")
-@click.option("--correction", type=click.Choice(["none", "bonferroni", "fdr"]), default="none", show_default=True,
-              help="Multiple-testing correction of the pseudo p-values.")
+@lisa_options
 @_common
 def moran_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, year, weights_spec, permutations, seed,
               alpha, correction, out_path, dpi, size, title, lang, as_json):

@@ -140,6 +140,17 @@ def _check_year(ud, year):
         raise OptionError(f"--year {year}: {ud.source} has no year column")
 
 
+def lisa_options(f):
+    """--weights, --permutations, --seed, --alpha, --correction (local Moran; shared with geo figure moran-scatter)."""
+    f = click.option("--correction", type=click.Choice(["none", "bonferroni", "fdr"]), default="none",
+                     show_default=True, help="Multiple-testing correction of the pseudo p-values.")(f)
+    f = click.option("--alpha", type=float, default=0.05, show_default=True, help="Significance level.")(f)
+    f = seed_option(f)
+    f = click.option("--permutations", type=int, default=999, show_default=True,
+                     help="Conditional permutations for p_sim.")(f)
+    return weights_option(f)
+
+
 @click.group(name="map")
 def command():
     """Offline web maps: choropleth, LISA clusters, spillover and radiation (self-contained HTML).
@@ -198,12 +209,7 @@ def choropleth_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, 
               help="Variable whose local Moran's I is computed (geo.autocorr.local_moran). Without it, --data must "
               "already hold columns Ii, p_sim and quadrant (e.g. a saved local Moran table).")
 @click.option("--year", type=int, default=None, help="Year of a panel to use.")
-@weights_option
-@click.option("--permutations", type=int, default=999, show_default=True, help="Conditional permutations for p_sim.")
-@seed_option
-@click.option("--alpha", type=float, default=0.05, show_default=True, help="Significance level.")
-@click.option("--correction", type=click.Choice(["none", "bonferroni", "fdr"]), default="none", show_default=True,
-              help="Multiple-testing correction of the pseudo p-values.")
+@lisa_options
 @_map_options
 def lisa_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, year, weights_spec, permutations, seed, alpha,
              correction, title, units_label, tiles, png_path, out_path, as_json, lang, fmt, dpi, **opts):
