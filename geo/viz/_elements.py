@@ -36,6 +36,7 @@ __all__ = [
     "Title",
     "Scale",
     "YearSlider",
+    "Inset",
 ]
 
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
@@ -151,6 +152,8 @@ _GEO_CSS = """
   box-shadow: 0 0 4px rgba(0,0,0,0.3); font-size: 12px; line-height: 1.35; color: #222; max-width: 320px; }
 .geo-title { font-size: 15px; font-weight: 600; max-width: 60vw; }
 .geo-slider input { width: 180px; vertical-align: middle; }
+.geo-inset { background: #ffffff; border: 1px solid #333; padding: 0; line-height: 0; }
+.geo-inset svg { display: block; }
 .geo-title .geo-subtitle { font-size: 11px; font-weight: 400; color: #555; }
 .geo-legend h4 { margin: 0 0 4px 0; font-size: 12px; }
 .geo-legend .geo-note { margin-top: 4px; color: #555; font-size: 11px; }
@@ -318,6 +321,14 @@ class Legend(_Control):
     def __init__(self, html_text: str, *, position: str = "bottomright"):
         super().__init__(html_text, position=position, css_class="geo-legend leaflet-control")
         self._name = "geo_legend"
+
+
+class Inset(_Control):
+    """A fixed panel at the bottom left (the South China Sea inset, an inline SVG geo made)."""
+
+    def __init__(self, svg: str):
+        super().__init__(svg, position="bottomleft", css_class="geo-inset leaflet-control")
+        self._name = "geo_inset"
 
 
 class Title(_Control):

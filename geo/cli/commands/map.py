@@ -202,6 +202,36 @@ def choropleth_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, 
     _finish(result, out_path, png_path, as_json, fmt, dpi)
 
 
+@command.command(name="bivariate")
+@_data_option(required=True)
+@boundaries_options
+@click.option("--x", "x_var", required=True, metavar="COL", help="First variable (columns of the legend square).")
+@click.option("--y", "y_var", required=True, metavar="COL", help="Second variable (rows of the legend square).")
+@click.option("--year", type=int, default=None, help="Year of a panel to use.")
+@click.option("--scheme", type=click.Choice(["quantiles", "equal", "jenks"]), default="quantiles", show_default=True,
+              help="How each variable is cut into 3 classes (quantiles = terciles).")
+@_map_options
+def bivariate_cmd(data_path, id_col, boundaries_path, boundary_id, scope, x_var, y_var, year, scheme, title,
+                  units_label, tiles, png_path, out_path, as_json, lang, fmt, dpi, **opts):
+    """Map two variables at once: 3×3 classes with a legend square (web map).
+
+    Example: geo map bivariate --data layers/demo_panel_synthetic.csv --x gdp_pc_synthetic
+    --y invest_share_synthetic --year 2023 --out bivariate.html
+    """
+    from geo import viz
+    from geo.errors import OptionError
+
+    fmt = _out_format(out_path, fmt, png_path)
+    if fmt != "html":
+        raise OptionError("the bivariate map is a web map: give --out FILE.html (and --png for a picture)")
+    ud, units = _load(data_path, id_col, boundaries_path, boundary_id, scope)
+    _check_year(ud, year)
+    cs = ud.cross_section(year, columns=[x_var, y_var])
+    result = viz.bivariate_map(units, cs[x_var], cs[y_var], scheme=scheme,
+                               title=_title(title, f"{x_var} × {y_var}", ud, lang), tiles=tiles, lang=lang)
+    _finish(result, out_path, png_path, as_json)
+
+
 @command.command(name="lisa")
 @_data_option(required=True)
 @boundaries_options
