@@ -158,4 +158,4 @@ def test_whole_territory_context_and_inset(china, gaps):
 def test_user_boundaries_get_no_china_context(columbus):
     col = columbus.set_crs("EPSG:4326", allow_override=True)
     page = gv.choropleth(col, pd.Series(1.0, index=col.index)).to_html()
-    assert "geo-inset" not in page and "data-context" not in page
+    assert "geo-inset leaflet-control" not in page and "data-context" not in page and "geo-inset-dash" not in page
