@@ -403,3 +403,26 @@ def test_report_with_maps_opens_offline(browser, maps, tmp_path):
         assert page.problems() == []
     finally:
         page.close()
+
+
+def test_small_multiples_are_synchronised(browser, china, tmp_path):
+    rng = np.random.default_rng(3)
+    table = pd.DataFrame({"adcode": np.tile(china.index, 3), "year": np.repeat([2018, 2019, 2020], len(china)),
+                          "gdp": rng.lognormal(size=3 * len(china))})
+    result = gv.small_multiples(china, table, "gdp")
+    assert result.legend["years"] == [2018, 2019, 2020]
+    page_file = tmp_path / "multiples.html"
+    result.save(page_file)
+    assert len(page_file.read_bytes()) <= 1_000_000
+    page = browser.open(page_file.as_uri(), width=1200, height=900)
+    try:
+        assert page.settle() == 3 * 337
+        assert page.eval("document.querySelectorAll('.geo-panel').length") == 3
+        page.eval("window.geoMaps[0].setView([31.2, 121.5], 7, {animate: false}); 0")
+        time.sleep(0.3)
+        views = page.eval("window.geoMaps.map(function (m) { var c = m.getCenter(); "
+                          "return [Math.round(c.lat * 10) / 10, Math.round(c.lng * 10) / 10, m.getZoom()]; })")
+        assert views == [[31.2, 121.5, 7]] * 3
+        assert page.problems() == []
+    finally:
+        page.close()

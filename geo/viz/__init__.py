@@ -10,6 +10,7 @@ method and rounded (:func:`web_geometry`); the page requests nothing unless ``ti
 from geo.viz._base import MapResult
 from geo.viz._web import WebGeometry, web_geometry
 from geo.viz.bivariate import bivariate_map
+from geo.viz.multiples import small_multiples
 from geo.viz.choropleth import choropleth
 from geo.viz.lisa import lisa_map
 from geo.viz.radiation import radiation_map
@@ -26,4 +27,5 @@ __all__ = [
     "spillover_map",
     "radiation_map",
     "bivariate_map",
+    "small_multiples",
 ]

@@ -29,7 +29,7 @@ class MapResult:
     screenshot taken by headless Chromium.
     """
 
-    map: object  # folium.Map
+    map: object  # folium.Map, or the finished page as text (small multiples compose their own page)
     kind: str
     title: str
     n_units: int
@@ -38,6 +38,8 @@ class MapResult:
     tiles: bool = False
 
     def to_html(self) -> str:
+        if isinstance(self.map, str):
+            return self.map
         root = self.map.get_root()
         _reset(root)
         _fix_ids(root)

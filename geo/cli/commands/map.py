@@ -168,9 +168,11 @@ def command():
 @click.option("--scheme", default="quantiles", show_default=True,
               help="Classes: quantiles, equal (intervals), jenks (Fisher-Jenks natural breaks) or breaks:10,20,50.")
 @click.option("--k", type=int, default=5, show_default=True, help="Number of classes.")
+@click.option("--panels", default=None, metavar="YEAR,YEAR,…",
+              help="Small multiples: 2-6 synchronised maps of these years side by side (web map, classes pooled).")
 @_map_options
-def choropleth_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, year, scheme, k, title, units_label, tiles,
-                   png_path, out_path, as_json, lang, fmt, dpi, **opts):
+def choropleth_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, year, scheme, k, panels, title,
+                   units_label, tiles, png_path, out_path, as_json, lang, fmt, dpi, **opts):
     """Map one variable by class (units without a value: hatched grey, "no data").
 
     Example: geo map choropleth --data layers/demo_panel_synthetic.csv --var gdp_pc_synthetic --year 2023
@@ -181,7 +183,18 @@ def choropleth_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, 
     fmt = _out_format(out_path, fmt, png_path)
     ud, units = _load(data_path, id_col, boundaries_path, boundary_id, scope)
     _check_year(ud, year)
-    if fmt != "html":
+    if panels:
+        from geo.errors import OptionError
+
+        if fmt != "html" or year is not None or not ud.year_col:
+            raise OptionError("--panels makes a web map of several years of a panel: no --year, --out FILE.html")
+        try:
+            years = [int(y) for y in panels.split(",") if y.strip()]
+        except ValueError:
+            raise OptionError(f"--panels {panels!r}: give years separated by commas, e.g. 2000,2010,2020") from None
+        result = viz.small_multiples(units, ud.table, var, years=years, scheme=scheme, k=k,
+                                     title=_title(title, var, ud, lang), units_label=units_label, lang=lang)
+    elif fmt != "html":
         from geo import figures
         from geo.errors import OptionError
 
