@@ -12,10 +12,10 @@ from geo.errors import OptionError
 from geo.labels import check_lang, t
 from geo.territory import MAINLAND_SOUTH, is_china
 from geo.viz._base import MapResult, prepare, simplification_dict, tip_cells, unit_names
-from geo.viz._classify import classify, fmt_number, numeric_values
+from geo.viz._classify import fmt_number
 from geo.viz._elements import _GEO_CSS, _GEO_JS, _HATCH_SVG, GEO_MARKER, _asset, esc, js
 from geo.viz._legend import class_styles, classes_legend, heading_for
-from geo.viz.years import _wide
+from geo.viz.years import pooled_years
 
 __all__ = ["small_multiples"]
 
@@ -62,19 +62,11 @@ def small_multiples(
 
     ``table``: long DataFrame as for :func:`geo.viz.choropleth_years`."""
     check_lang(lang)
-    wide = _wide(units, table, var, year_col)
-    if years is not None:
-        missing = [y for y in years if int(y) not in wide.columns]
-        if missing:
-            raise OptionError(f"table: no rows for year {missing[0]} in {var!r}")
-        wide = wide[[int(y) for y in years]]
+    wide, classes = pooled_years(units, table, var, year_col=year_col, years=years, scheme=scheme, k=k, breaks=breaks,
+                                 cmap=cmap)
     if not 2 <= wide.shape[1] <= 6:
         raise OptionError(f"small multiples show 2 to 6 panels; {var!r} has {wide.shape[1]} years: pick some with years=")
-    wide = wide.apply(lambda c: numeric_values(c, var))
     web = prepare(units, simplify=simplify, tolerance=tolerance, context=False)
-    pooled = wide.stack(future_stack=True)
-    pooled.index = [f"{i}|{y}" for i, y in pooled.index]
-    classes = classify(pooled, scheme=scheme, k=k, breaks=breaks, cmap=cmap)
     names = unit_names(units, name_col)
     suffix = f" {units_label}" if units_label else ""
     panels = []
