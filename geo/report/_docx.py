@@ -117,8 +117,8 @@ def build_docx(
     import docx
     from docx.shared import Pt, RGBColor
 
-    from geo._io import atomic_write, check_output_path
-    from geo.tables import _docx_fonts
+    from geo._io import check_output_path
+    from geo.tables import _docx_fonts, save_docx
 
     check_lang(lang)
     out = check_output_path(path)
@@ -162,4 +162,4 @@ def build_docx(
             r = p.add_run(str(c))
             r.font.name = "Courier New"
             r.font.size = Pt(8)
-    return atomic_write(out, lambda tmp: document.save(str(tmp)))
+    return save_docx(document, out)
