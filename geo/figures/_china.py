@@ -32,8 +32,8 @@ MAP_CRS = EQUAL_AREA_CRS
 _KM_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(km)?\s*$", re.I)
 
 
-def parse_extent(extent, *, zones=None):
-    """(minx, miny, maxx, maxy) in MAP_CRS metres, or None for the whole territory.
+def parse_extent(extent, *, zones=None, crs: str = MAP_CRS):
+    """(minx, miny, maxx, maxy) in ``crs`` metres (China's Albers by default), or None for the whole territory.
 
     ``"china"`` / None: everything; ``"province:34"`` (a province code or name, e.g. ``province:安徽``);
     ``"zone:合肥:300km"`` (a zone of the registry or a unit whose name starts so, and a radius);
@@ -78,7 +78,7 @@ def parse_extent(extent, *, zones=None):
             raise OptionError(f"extent {text!r}: give bbox:lon0,lat0,lon1,lat1 in degrees") from None
         if not (-180 <= lon0 < lon1 <= 180 and -90 <= lat0 < lat1 <= 90):
             raise OptionError(f"extent {text!r}: need lon0 < lon1 within ±180 and lat0 < lat1 within ±90")
-        box = gpd.GeoSeries([shapely.box(lon0, lat0, lon1, lat1).segmentize(0.5)], crs="EPSG:4326").to_crs(MAP_CRS)
+        box = gpd.GeoSeries([shapely.box(lon0, lat0, lon1, lat1).segmentize(0.5)], crs="EPSG:4326").to_crs(crs)
         return tuple(float(v) for v in box.total_bounds)
     raise OptionError(f"extent {text!r} is not one of china, province:CODE, zone:NAME:300km, bbox:lon0,lat0,lon1,lat1")
 

@@ -102,6 +102,25 @@ class PrintMap(FigureOutput):
         return "\n".join(lines)
 
 
+def local_albers(units) -> str:
+    """An Albers equal-area conic fitted to the units' extent (standard parallels at 1/6 and 5/6 of it)."""
+    minx, miny, maxx, maxy = units.to_crs("EPSG:4326").total_bounds
+    lat1, lat2 = miny + (maxy - miny) / 6, maxy - (maxy - miny) / 6
+    if abs(lat2 - lat1) < 1e-6:
+        lat1, lat2 = miny - 0.5, maxy + 0.5
+    return (f"+proj=aea +lat_0={(miny + maxy) / 2:.4f} +lon_0={(minx + maxx) / 2:.4f} +lat_1={lat1:.4f} "
+            f"+lat_2={lat2:.4f} +x_0=0 +y_0=0 +datum=WGS84 +units=m +no_defs")
+
+
+def projection_text(crs: str, lang: str) -> str:
+    """The projection named in the credit line of a map outside China."""
+    parts = dict(p.lstrip("+").split("=", 1) for p in crs.split() if "=" in p)
+    lat1, lat2, lon0 = (float(parts[k]) for k in ("lat_1", "lat_2", "lon_0"))
+    if lang == "zh":
+        return f"Albers 等积圆锥投影，标准纬线 {lat1:.1f}°、{lat2:.1f}°，中央经线 {lon0:.1f}°"
+    return f"Albers equal-area conic, standard parallels {lat1:.1f}° and {lat2:.1f}°, central meridian {lon0:.1f}°"
+
+
 def _nice_km(target: float) -> float:
     """1, 2 or 5 × 10^k km closest below ``target``."""
     if target <= 0:
@@ -142,7 +161,7 @@ def _plot_lines(ax, geoms, *, color, linewidth, gid, linestyle="-", zorder=3):
     return None  # pragma: no cover
 
 
-def _north_arrow(ax, lang: str):
+def _north_arrow(ax, lang: str, crs: str = MAP_CRS):
     """An arrow along the local meridian (in a conic projection north turns with longitude): placed on the
     central meridian (105°E, where it points straight up) when that is in view, else at the top left."""
     from pyproj import Transformer
@@ -150,11 +169,11 @@ def _north_arrow(ax, lang: str):
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     py = y0 + 0.86 * (y1 - y0)
-    central_x = 0.0  # x of 105°E in MAP_CRS
+    central_x = 0.0  # x of the central meridian (105°E for China)
     inside = x0 + 0.08 * (x1 - x0) <= central_x <= x1 - 0.08 * (x1 - x0)
     px = central_x if inside else x0 + 0.06 * (x1 - x0)
-    to_ll = Transformer.from_crs(MAP_CRS, "EPSG:4326", always_xy=True)
-    to_xy = Transformer.from_crs("EPSG:4326", MAP_CRS, always_xy=True)
+    to_ll = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    to_xy = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     lon, lat = to_ll.transform(px, py)
     qx, qy = to_xy.transform(lon, min(lat + 0.5, 89.9))
     angle = math.atan2(qy - py, qx - px)
@@ -266,12 +285,13 @@ def draw(
     china = is_china(units)
     if extent is not None and not china and str(extent).split(":")[0].lower() in ("province", "zone"):
         raise OptionError(f"extent {extent!r} needs the embedded Chinese units; use bbox:lon0,lat0,lon1,lat1")
-    box = parse_extent(extent, zones=zones)
+    crs = MAP_CRS if china else local_albers(units)
+    box = parse_extent(extent, zones=zones, crs=crs)
     whole = box is None
     show_inset = china and (inset == "on" or (inset == "auto" and whole))
     notes = []
 
-    data = units.to_crs(MAP_CRS)
+    data = units.to_crs(crs)
     data.index = data.index.astype(str)
     colors = colors.copy()
     colors.index = colors.index.astype(str)
@@ -283,7 +303,7 @@ def draw(
     if box is None:
         src = territory() if china else units.to_crs("EPSG:4326")
         clip = shapely.box(-180, MAINLAND_SOUTH if china else -90, 180, 90)
-        view = gpd.GeoSeries(src.geometry.intersection(clip), crs="EPSG:4326").to_crs(MAP_CRS)
+        view = gpd.GeoSeries(src.geometry.intersection(clip), crs="EPSG:4326").to_crs(crs)
         minx, miny, maxx, maxy = view.total_bounds
         pad = 0.02 * max(maxx - minx, maxy - miny)
         box = (minx - pad, miny - pad, maxx + pad, maxy + pad)
@@ -366,7 +386,7 @@ def draw(
         paint(ax, (minx, miny, maxx, maxy))
 
         def project(gdf):
-            return gdf.to_crs(MAP_CRS)
+            return gdf.to_crs(crs)
 
         extra_rows = []
         for overlay in overlays:
@@ -397,7 +417,7 @@ def draw(
             inset_ax.text(0.96, 0.03, t("South China Sea Islands", lang), transform=inset_ax.transAxes, ha="right",
                           va="bottom", fontsize=6, gid="geo-inset-label")
 
-        _north_arrow(ax, lang)
+        _north_arrow(ax, lang, crs)
         rows = list(legend_rows)
         if context is not None and len(context):
             rows.append(LegendRow("context", CONTEXT_FACE, t("outside scope", lang), len(context)))
@@ -417,7 +437,7 @@ def draw(
             parts.append(f"{t('Source', lang)}{'：' if lang == 'zh' else ': '}{credit}")
         if china:
             parts.append(t("boundary credit", lang))
-        parts.append(t("projection", lang))
+        parts.append(t("projection", lang) if china else projection_text(crs, lang))
         if review_number:
             parts.append(f"{t('Map review number', lang)}{'：' if lang == 'zh' else ': '}{review_number}")
         fig.text(0.01, bottom_band / 2, sep.join(parts), ha="left", va="center", fontsize=5.5, color="#444444",
@@ -439,7 +459,7 @@ def draw(
         inset=bool(inset_ax is not None),
         extent=None if whole else tuple(float(v) for v in box),
         size_in=(float(width_in), float(height_in)),
-        projection="Albers equal-area conic, standard parallels 25°N and 47°N, central meridian 105°E (" + MAP_CRS + ")",
+        projection=(t("projection", "en") if china else projection_text(crs, "en")) + f" ({crs})",
         font=font,
         lang=lang,
         notes=tuple(notes),
