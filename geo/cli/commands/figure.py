@@ -54,7 +54,13 @@ def _from_json(name: str, builder: str, default_size: str, source_help: str, doc
                   help=source_help)
     @_common
     def run(source, out_path, dpi, size, title, lang, as_json):
+        from pathlib import Path
+
+        from geo.errors import InputError
         from geo.figures import plots
+
+        if Path(source).resolve() == Path(out_path).resolve():
+            raise InputError(f"{out_path}: the output is the --from input; choose another file")
 
         plot = getattr(plots, builder)(_read_json(source), lang=lang, title=title, size=size or default_size)
         _done(plot, out_path, dpi, as_json)
