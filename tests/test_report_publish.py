@@ -135,3 +135,17 @@ def test_map_pages_carry_the_marker(columbus):
     assert is_geo_page(page) and page.count('content="geo"') == 1
     assert not is_geo_page("<html><head></head><body><meta name=\"generator\" content=\"geo\"></body></html>")
     assert re.search(r"<head>\s*<meta", page)
+
+
+def test_html_report_in_chinese_has_no_english_labels(run):
+    from geo.cli import main
+
+    out = run / "report_zh.html"
+    assert main(["report", "--results", str(run), "--out", str(out), "--lang", "zh"]) == 0
+    page = out.read_text(encoding="utf-8")
+    text = re.sub(r"<[^>]+>", " ", re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", page, flags=re.S))
+    text = re.sub(r"srcdoc=\"[^\"]*\"", " ", text)
+    for en in ("Figure ", "Synthetic data", "Variable", "Direct", "Observations", "Files not embedded",
+               "Standard errors", "Interactive map", "generated"):
+        assert en not in text, en
+    assert "图 1" in text and "模拟数据" in text and "交互地图" in text and 'lang="zh-CN"' in page

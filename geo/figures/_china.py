@@ -113,6 +113,9 @@ def simplify_for(gdf, tolerance_m: float):
     out = gdf.copy()
     if tolerance_m > 0 and ok.any():
         simple = geoms.copy()
-        simple[ok] = shapely.coverage_simplify(geoms[ok], tolerance_m)
+        if shapely.coverage_is_valid(geoms[ok]):
+            simple[ok] = shapely.coverage_simplify(geoms[ok], tolerance_m)
+        else:  # e.g. a user's file mixed with the embedded context: simplify each, keep its topology
+            simple[ok] = shapely.simplify(geoms[ok], tolerance_m, preserve_topology=True)
         out = out.set_geometry(simple)
     return out

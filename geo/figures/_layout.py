@@ -328,10 +328,7 @@ def draw(
         data = data.set_geometry(both.geometry.loc[data.index].to_numpy())
         context = context.set_geometry(both.geometry.loc[context.index].to_numpy())
     else:
-        try:
-            data = simplify_for(data, tol)
-        except shapely.errors.GEOSException:  # not a coverage: draw the geometry as given
-            notes.append("boundaries are not a clean coverage; drawn without simplification")
+        data = simplify_for(data, tol)
 
     col = colors.reindex(data.index)
     has = col.notna()
