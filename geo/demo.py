@@ -32,6 +32,8 @@ DEMO_HOST = "郑州市"  # a hypothetical new zone: 郑州 hosts no state-level 
 DEMO_YEAR = 2024
 DEMO_BANDS = (100.0, 200.0, 300.0)
 SEED = 20261122
+#: files published at the top of the gallery (the rest, results JSON, under results/)
+_GALLERY_SUFFIXES = (".html", ".png", ".pdf", ".docx", ".tex")
 
 
 @dataclass(frozen=True)
@@ -148,20 +150,69 @@ def run_demo(out="maps", *, draws: int = 1000, permutations: int = 999, seed: in
         for name, m in maps.items():
             m.save(tmp / name)
 
+        step("print maps and figures")
+        from geo import figures
+        from geo.report import Image, build_docx, describe
+        from geo.tables import models_table
+
+        credit = "demo panel (SYNTHETIC, layers/demo_panel_synthetic.csv)"
+        rad_json = analysis.to_json()
+        prints = {
+            "choropleth": figures.choropleth_print(
+                units, cs["gdp_pc_synthetic"], scheme="quantiles", k=5, label="GDP per capita",
+                units_label="yuan, synthetic", title=f"GDP per capita {last}{tag}", credit=credit,
+            ),
+            "lisa": figures.lisa_print(
+                units, lisa.to_frame(), correction="fdr", title=f"LISA clusters of {DEMO_Y}, {last}{tag}", credit=credit,
+            ),
+            "spillover": figures.scenario_print(
+                units, scen.to_frame()["effect"], host=scen.host, label=f"change in {DEMO_Y}",
+                title=f"Predicted effect of a new zone at {DEMO_HOST} from {DEMO_YEAR}{tag}", credit=credit,
+            ),
+            "radiation": figures.radiation_print(
+                units, values=asg.to_frame()["band"], zones=nz, rings=radiation.rings(nz, bands=DEMO_BANDS),
+                title="State-level new zones and distance bands", credit="zone registry (real), layers/PROVENANCE.md",
+            ),
+        }
+        for name, pm in prints.items():
+            pm.save(tmp / f"{name}.png", dpi=200)
+            pm.save(tmp / f"{name}.pdf")
+        plots = {
+            "event_study": figures.event_study_plot(rad_json, title=f"Event study by ring{tag}"),
+            "distance_decay": figures.decay_plot(rad_json, title=f"Distance decay of the zone effect{tag}"),
+        }
+        for name, plot in plots.items():
+            plot.save(tmp / f"{name}.png", dpi=200)
+            plot.save(tmp / f"{name}.pdf")
+        # several models side by side: the panel SDM and the spatial DID's SDM with the zone dummy
+        table = models_table(
+            [sdm.to_json(), rad_json["spatial_did"]["model"]], names=["(1) SDM", "(2) SDM + zone (spatial DID)"],
+            title=f"Panel spatial Durbin models of {DEMO_Y} (SYNTHETIC data)",
+        )
+        table.save(tmp / "models_table.docx")
+        table.save(tmp / "models_table.tex")
+
         step("report")
+
+        def shown(result_json, stem):
+            return describe(result_json, stem=stem)[1]
+
         sections = [
             ("Data", joined.report),
             ("Weights", wsum),
-            ("Moran's I by year", by_year),
-            (f"Local Moran (LISA) clusters, {last}", maps["lisa.html"]),
+            ("Moran's I by year", shown(by_year.to_json(), "moran_by_year")),
+            (f"Local Moran (LISA) clusters, {last}", [Image.from_figure(prints["lisa"], "LISA clusters (print map)"),
+                                                        maps["lisa.html"]]),
             (f"Local Moran table, {last}", lisa),
-            ("Choropleth", maps["choropleth.html"]),
-            ("Panel spatial Durbin model", sdm.summary()),
-            ("Panel spatial Durbin model: coefficients", sdm.coefficient_table()),
-            ("Radiation of the state-level new zones", analysis),
-            ("Distance bands", maps["radiation.html"]),
-            (f"Scenario: a new zone at {DEMO_HOST}", scen),
-            ("Scenario map", maps["spillover.html"]),
+            ("Choropleth", [Image.from_figure(prints["choropleth"], "GDP per capita (print map)"),
+                            maps["choropleth.html"]]),
+            ("Panel spatial Durbin models", [table] + shown(sdm.to_json(), "sdm")[2:]),
+            ("Radiation of the state-level new zones", shown(rad_json, "radiation")),
+            ("Distance bands", [Image.from_figure(prints["radiation"], "Zones and distance bands (print map)"),
+                                maps["radiation.html"]]),
+            (f"Scenario: a new zone at {DEMO_HOST}", shown(scen.to_json(), "scenario")),
+            ("Scenario map", [Image.from_figure(prints["spillover"], "Predicted effect (print map)"),
+                              maps["spillover.html"]]),
         ]
         commands = [
             "geo demo --out maps",
@@ -193,14 +244,19 @@ def run_demo(out="maps", *, draws: int = 1000, permutations: int = 999, seed: in
             commands=commands, generated=f"with geo {__version__}, seed {seed}",
         )
         (tmp / "report.html").write_text(html, encoding="utf-8")
-        lines.append("report: report.html")
+        build_docx(
+            sections, tmp / "report.docx", title="geo: zones and their spillovers (demo on synthetic data)",
+            provenance=provenance, commands=commands, generated=f"with geo {__version__}, seed {seed}",
+            html_name="report.html",
+        )
+        lines.append("report: report.html, report.docx; print maps, figures and tables: *.png, *.pdf, *.docx, *.tex")
 
         # publish all or nothing (geo._write.publish_dir): maps at the top, results JSON under results/
         written = []
         with publish_dir(out) as stage:
             (stage / "results").mkdir()
             for f in sorted(tmp.iterdir()):
-                rel = Path(f.name) if f.suffix == ".html" else Path("results") / f.name
+                rel = Path(f.name) if f.suffix in _GALLERY_SUFFIXES else Path("results") / f.name
                 os.replace(f, stage / rel)
                 written.append(str(rel))
         return DemoResult(out=out, files=tuple(written), summary_lines=tuple(lines))

@@ -73,8 +73,8 @@ LABELS: dict[str, tuple[str, str]] = {
         "显著：伪 p ≤ {cut}（错误发现率 {alpha}，Benjamini-Hochberg）",
     ),
     "years_note": (
-        "Classes from all years pooled (counts are unit-years); choose the year at the top right",
-        "各年合并分级（计数为单元-年）；在右上角选择年份",
+        "Classes from all years pooled (counts are unit-years); choose the year with the slider or at the top right",
+        "各年合并分级（计数为单元-年）；用滑块或在右上角选择年份",
     ),
     # print maps
     "South China Sea Islands": ("South China Sea Islands", "南海诸岛"),

@@ -258,10 +258,17 @@ class PubTable:
             document = docx.Document()
             _docx_fonts(document, self.lang)
             self.add_to_docx(document)
-            return atomic_write(out, lambda tmp: document.save(str(tmp)))
+            return save_docx(document, out)
         return atomic_write(out, self._write_xlsx)
 
     def _write_xlsx(self, tmp: Path) -> None:
+        import io
+
+        buf = io.BytesIO()
+        self._fill_xlsx(buf)
+        tmp.write_bytes(fixed_zip(buf.getvalue()))
+
+    def _fill_xlsx(self, target) -> None:
         from openpyxl import Workbook
         from openpyxl.styles import Alignment, Border, Font, Side
 
@@ -295,7 +302,7 @@ class PubTable:
             row += 1
             ws.cell(row=row, column=1, value=_xl(note)).font = Font(size=8)
         ws.column_dimensions["A"].width = max(14, min(48, max(len(str(r.label)) for r in self.rows) + 2)) if self.rows else 14
-        wb.save(str(tmp))
+        wb.save(target)
 
 
 TABLE_CSS = """
@@ -383,6 +390,44 @@ def _docx_fonts(document, lang: str) -> None:
         fonts = OxmlElement("w:rFonts")
         rpr.append(fonts)
     fonts.set(qn("w:eastAsia"), "宋体" if lang == "zh" else "SimSun")
+
+
+#: the date written into Word files (core properties and zip entries): fixed, so the same input gives the
+#: same bytes (a report's own text carries the date when the caller gives one)
+DOCX_DATE = (2000, 1, 1, 0, 0, 0)
+
+
+def fixed_zip(data: bytes) -> bytes:
+    """An Office file (a zip) with fixed dates: zip entries and docProps/core.xml's created/modified."""
+    import io
+    import zipfile
+
+    stamp = "%04d-%02d-%02dT%02d:%02d:%02dZ" % DOCX_DATE
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                text = body.decode("utf-8")
+                text = re.sub(r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)", rf"\g<1>{stamp}\g<2>", text)
+                body = text.encode("utf-8")
+            fixed = zipfile.ZipInfo(info.filename, date_time=DOCX_DATE)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o600 << 16
+            dst.writestr(fixed, body)
+    return out.getvalue()
+
+
+def save_docx(document, path) -> Path:
+    """Write a python-docx Document atomically with fixed dates (same input, same bytes)."""
+    import io
+
+    from geo._io import atomic_write
+
+    buf = io.BytesIO()
+    document.save(buf)
+    data = fixed_zip(buf.getvalue())
+    return atomic_write(path, lambda tmp: tmp.write_bytes(data))
 
 
 def _cell_text(cell, text, *, bold=False, italic=False, center=False) -> None:

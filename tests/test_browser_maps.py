@@ -302,6 +302,13 @@ def test_map_opens_offline(browser, maps, kind, tmp_path):
             # switching the year redraws the units
             page.eval("document.querySelectorAll('.leaflet-control-layers-base input[type=radio]')[0].click()")
             assert page.settle() == 337
+            # the year slider follows, and moves through the years itself
+            assert page.eval("document.querySelector('.geo-slider .geo-year').textContent") == "2018"
+            page.eval("var s = document.querySelector('.geo-slider input'); s.value = 1;"
+                      " s.dispatchEvent(new Event('input'))")
+            assert page.settle() == 337
+            assert page.eval("document.querySelector('.geo-slider .geo-year').textContent") == "2019"
+            assert page.eval("document.querySelectorAll('.leaflet-control-layers-base input[type=radio]')[1].checked")
         share = page.screenshot(tmp_path / f"{kind}.png")
         assert (tmp_path / f"{kind}.png").stat().st_size > 10_000
         assert share > 0.05, f"screenshot looks blank ({share:.3f} of pixels drawn)"
@@ -369,18 +376,53 @@ def test_report_with_maps_opens_offline(browser, maps, tmp_path):
     f.write_text(page_html, encoding="utf-8")
     page = browser.open(f.as_uri(), height=1400)
     try:
+        # the maps run sandboxed (allow-scripts, opaque origin): the report cannot reach into them...
+        assert page.eval("Array.from(document.querySelectorAll('iframe')).map(function (fr) {"
+                         " return fr.contentDocument === null; })") == [True, True]
+        # ...and, in an opaque origin, each runs out of process: attach to the frames and count there
+        page.browser.call("Target.setAutoAttach", {"autoAttach": True, "waitForDebuggerOnStart": False,
+                                                   "flatten": True}, session=page.session)
         counts = []
         deadline = time.time() + 20
         while time.time() < deadline:
-            counts = page.eval(
-                "Array.from(document.querySelectorAll('iframe')).map(function (fr) {"
-                " return fr.contentDocument ? fr.contentDocument.querySelectorAll('path.leaflet-interactive').length : -1; })"
-            )
-            if counts == [337, 337]:
+            kids = [ev["params"]["sessionId"] for ev in page.browser.events
+                    if ev.get("sessionId") == page.session and ev.get("method") == "Target.attachedToTarget"
+                    and ev["params"]["targetInfo"]["type"] == "iframe"]
+            counts = []
+            for kid in kids:
+                res = page.browser.call("Runtime.evaluate", {
+                    "expression": "document.querySelectorAll('path.leaflet-interactive').length",
+                    "returnByValue": True}, session=kid)
+                counts.append(res["result"].get("value"))
+            if sorted(c for c in counts if c) == [337, 337]:
                 break
             time.sleep(0.2)
-        assert counts == [337, 337]
+            page.eval("1")  # let events arrive
+        assert sorted(c for c in counts if c) == [337, 337]
         assert "Synthetic data" in page.eval("document.querySelector('#provenance').innerText")
+        assert page.problems() == []
+    finally:
+        page.close()
+
+
+def test_small_multiples_are_synchronised(browser, china, tmp_path):
+    rng = np.random.default_rng(3)
+    table = pd.DataFrame({"adcode": np.tile(china.index, 3), "year": np.repeat([2018, 2019, 2020], len(china)),
+                          "gdp": rng.lognormal(size=3 * len(china))})
+    result = gv.small_multiples(china, table, "gdp")
+    assert result.legend["years"] == [2018, 2019, 2020]
+    page_file = tmp_path / "multiples.html"
+    result.save(page_file)
+    assert len(page_file.read_bytes()) <= 1_000_000
+    page = browser.open(page_file.as_uri(), width=1200, height=900)
+    try:
+        assert page.settle() == 3 * 337
+        assert page.eval("document.querySelectorAll('.geo-panel').length") == 3
+        page.eval("window.geoMaps[0].setView([31.2, 121.5], 7, {animate: false}); 0")
+        time.sleep(0.3)
+        views = page.eval("window.geoMaps.map(function (m) { var c = m.getCenter(); "
+                          "return [Math.round(c.lat * 10) / 10, Math.round(c.lng * 10) / 10, m.getZoom()]; })")
+        assert views == [[31.2, 121.5, 7]] * 3
         assert page.problems() == []
     finally:
         page.close()

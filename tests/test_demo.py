@@ -20,6 +20,10 @@ def test_demo_writes_the_gallery(tmp_path, capsys):
         html = (out / name).read_text(encoding="utf-8")
         assert not re.search(r"<script[^>]+src=[\"']https?:", html), name  # nothing loaded from a CDN
         assert not re.search(r"<link[^>]+href=[\"']https?:", html), name
+    # publication outputs: print maps (PNG and PDF), figures, the multi-model table, the Word report
+    for name in ("choropleth.png", "lisa.pdf", "spillover.png", "radiation.pdf", "event_study.png", "distance_decay.pdf",
+                 "models_table.docx", "models_table.tex", "report.docx"):
+        assert name in files, name
     for name in ("sdm.json", "moran_by_year.json", "radiation.json", "scenario.json", "join_report.json"):
         assert json.loads((out / "results" / name).read_text(encoding="utf-8"))
     report = (out / "report.html").read_text(encoding="utf-8")

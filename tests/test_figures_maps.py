@@ -13,7 +13,7 @@ import pytest
 
 from geo import figures
 from geo.errors import OptionError
-from geo.figures._china import nine_dash_line, territory
+from geo.territory import nine_dash_line, territory
 from geo.figures._style import cjk_font
 
 SVG = "{http://www.w3.org/2000/svg}"

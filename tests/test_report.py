@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import geo.viz as gv
-from geo.errors import InputError, SchemaError
+from geo.errors import SchemaError
 from geo.report import HTMLPage, build_report
 
 EVIL = "<script>alert(1)</script>"
@@ -80,7 +80,8 @@ def test_report_bundles_maps_tables_and_provenance(small_map):
     frames = [a for t, a in doc.tags if t == "iframe"]
     assert len(frames) == 2
     assert frames[0]["srcdoc"] == small_map.to_html()  # the map, whole, inside srcdoc
-    assert "sandbox" in frames[1] and "sandbox" not in frames[0]  # foreign HTML cannot run scripts
+    # foreign HTML cannot run scripts; geo's map runs its own in an opaque origin (no allow-same-origin)
+    assert frames[1]["sandbox"] == "" and frames[0]["sandbox"] == "allow-scripts"
     assert re.search(r"<title>Report &lt;script&gt;", page)
 
 
@@ -140,15 +141,14 @@ def test_cli_report_errors(tmp_path, capsys):
     res = tmp_path / "res"
     res.mkdir()
     rc = main(["report", "--results", str(res), "--out", str(tmp_path / "r.html")])
-    assert rc == 2 and "no *.html, *.json or *.csv" in capsys.readouterr().err
+    assert rc == 2 and "no *.html, *.png, *.svg, *.json or *.csv" in capsys.readouterr().err
     (res / "bad.json").write_text("{not json")
     rc = main(["report", "--results", str(res), "--out", str(tmp_path / "r.html")])
     assert rc == 2 and "bad.json: not valid JSON" in capsys.readouterr().err
     assert not (tmp_path / "r.html").exists()
-    assert issubclass(InputError, Exception)
 
 
-def test_cli_report_non_utf8_page_is_one_error_line(tmp_path, capsys):
+def test_cli_report_non_utf8_page_is_skipped_and_listed(tmp_path, capsys):
     from geo.cli import main
 
     res = tmp_path / "res"
@@ -156,5 +156,10 @@ def test_cli_report_non_utf8_page_is_one_error_line(tmp_path, capsys):
     (res / "map.html").write_bytes("<html>北京</html>".encode("gbk"))
     rc = main(["report", "--results", str(res), "--out", str(tmp_path / "r.html")])
     err = capsys.readouterr().err
-    assert rc == 2 and err.startswith("error: ") and err.count("\n") == 1 and "map.html: not UTF-8" in err
+    assert rc == 2 and err.startswith("error: ") and err.count("\n") == 1 and "no *.html" in err
     assert not (tmp_path / "r.html").exists()
+    (res / "x.json").write_text('{"a": 1}', encoding="utf-8")
+    rc = main(["report", "--results", str(res), "--out", str(tmp_path / "r.html"), "--json"])
+    info = json.loads(capsys.readouterr().out)
+    assert rc == 0 and info["skipped"] == ["map.html"] and info["sections"] == ["x.json"]
+    assert "map.html" in (tmp_path / "r.html").read_text(encoding="utf-8")

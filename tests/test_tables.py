@@ -175,3 +175,14 @@ def test_cli_table(tmp_path, capsys):
     assert len(err) == 1 and err[0].startswith("error:") and "pptx" in err[0]
     assert main(["table", "--from", str(a), "--out", str(a)]) == 2
     assert json.loads(a.read_text(encoding="utf-8"))["model"] == "sar"  # the input is intact
+
+
+def test_office_files_are_byte_identical(tmp_path):
+    import time
+
+    table = models_table([_model()])
+    for ext in ("docx", "xlsx"):
+        a = table.save(tmp_path / f"a.{ext}").read_bytes()
+        time.sleep(1.1)  # a wall-clock date would change between the two files
+        b = table.save(tmp_path / f"b.{ext}").read_bytes()
+        assert a == b, ext

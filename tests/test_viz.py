@@ -370,7 +370,11 @@ def test_save_is_atomic_and_snippet_embeds(tmp_path, col):
     with pytest.raises(InputError, match="does not exist"):
         result.save(tmp_path / "missing" / "m.html")
     snip = result.snippet(height=400)
-    m = re.fullmatch(r'<iframe class="geo-map" title="[^"]*" srcdoc="([^"]*)" style="[^"]*" loading="lazy"></iframe>', snip)
+    m = re.fullmatch(
+        r'<iframe class="geo-map" title="[^"]*" sandbox="allow-scripts" srcdoc="([^"]*)" style="[^"]*" loading="lazy">'
+        r"</iframe>",
+        snip,
+    )
     assert m and html.unescape(m.group(1)) == result.to_html()
     assert json.loads(json.dumps(result.to_json()))["kind"] == "choropleth"
 

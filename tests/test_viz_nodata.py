@@ -124,3 +124,38 @@ def test_png_hides_ui_chrome():
     assert ".leaflet-control-zoom" in page and ".leaflet-control-attribution" in page
     kept = without_chrome("<html><head></head><body></body></html>", keep_attribution=True)
     assert ".leaflet-control-attribution" not in kept
+
+
+def test_bivariate_classes_square_and_nodata(china, gaps):
+    import mapclassify
+
+    rng = np.random.default_rng(8)
+    other = pd.Series(rng.normal(size=len(china)), index=china.index, name="z")
+    result = gv.bivariate_map(china, gaps, other)
+    page = result.to_html()
+    both = gaps.notna()
+    cx = mapclassify.Quantiles(gaps[both].to_numpy(), k=3).yb
+    cy = mapclassify.Quantiles(other[both].to_numpy(), k=3).yb
+    expected = np.full(len(china), -1)
+    expected[both.to_numpy()] = 3 * cy + cx
+    assert _codes(page) == expected.tolist()
+    assert result.legend["counts"] == np.bincount(3 * cy + cx, minlength=9).tolist()
+    assert result.legend["n_missing"] == _legend_nodata(page) == int((~both).sum())
+    cells = re.findall(r'data-cell=\\"(\d)\\" data-count=\\"(\d+)\\"', page)
+    assert sorted((int(c), int(n)) for c, n in cells) == list(enumerate(result.legend["counts"]))
+
+
+def test_whole_territory_context_and_inset(china, gaps):
+    page = gv.choropleth(china, gaps).to_html()
+    assert 'data-context=\\"35\\"' in page  # Taiwan, Hong Kong, Macao, 32 province-governed county-level units
+    assert page.count('"geo-context"') == 1 and "geo-inset" in page and "South China Sea Islands" in page
+    m = re.search(r'class=\\"geo-inset-dash\\" d=\\"([^\\]*)\\"', page)
+    assert m and m.group(1).count("M") == 10  # the ten dashes of the South China Sea line
+    zh = gv.choropleth(china, gaps, lang="zh").to_html()
+    assert "南海诸岛" in zh and "不在分析范围" in zh
+
+
+def test_user_boundaries_get_no_china_context(columbus):
+    col = columbus.set_crs("EPSG:4326", allow_override=True)
+    page = gv.choropleth(col, pd.Series(1.0, index=col.index)).to_html()
+    assert "geo-inset leaflet-control" not in page and "data-context" not in page and "geo-inset-dash" not in page

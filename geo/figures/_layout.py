@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -25,7 +24,7 @@ from geo.figures._china import (
     simplify_for,
     territory,
 )
-from geo.figures._style import figure_context, has_cjk, parse_size, save_figure
+from geo.figures._style import FigureOutput, figure_context, has_cjk, parse_size
 from geo.labels import check_lang, t
 
 __all__ = ["PrintMap", "LegendRow", "draw", "hex_colors", "legend_from_classes", "INSETS", "NO_DATA_FACE", "CONTEXT_FACE"]
@@ -51,7 +50,7 @@ class LegendRow:
 
 
 @dataclass(frozen=True)
-class PrintMap:
+class PrintMap(FigureOutput):
     """A finished print map (a matplotlib Figure) and what it shows.
 
     ``save(path, format=None, dpi=300)`` writes PNG, SVG or PDF (format from the suffix when not given);
@@ -72,10 +71,6 @@ class PrintMap:
     font: str | None
     lang: str
     notes: tuple = field(default_factory=tuple)
-
-    def save(self, path, *, format: str | None = None, dpi: int = 300) -> Path:  # noqa: A002 - matplotlib's word
-        with figure_context():
-            return save_figure(self.figure, path, fmt=format, dpi=dpi)
 
     def to_json(self) -> dict:
         return {
@@ -105,6 +100,25 @@ class PrintMap:
         ]
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
+
+
+def local_albers(units) -> str:
+    """An Albers equal-area conic fitted to the units' extent (standard parallels at 1/6 and 5/6 of it)."""
+    minx, miny, maxx, maxy = units.to_crs("EPSG:4326").total_bounds
+    lat1, lat2 = miny + (maxy - miny) / 6, maxy - (maxy - miny) / 6
+    if abs(lat2 - lat1) < 1e-6:
+        lat1, lat2 = miny - 0.5, maxy + 0.5
+    return (f"+proj=aea +lat_0={(miny + maxy) / 2:.4f} +lon_0={(minx + maxx) / 2:.4f} +lat_1={lat1:.4f} "
+            f"+lat_2={lat2:.4f} +x_0=0 +y_0=0 +datum=WGS84 +units=m +no_defs")
+
+
+def projection_text(crs: str, lang: str) -> str:
+    """The projection named in the credit line of a map outside China."""
+    parts = dict(p.lstrip("+").split("=", 1) for p in crs.split() if "=" in p)
+    lat1, lat2, lon0 = (float(parts[k]) for k in ("lat_1", "lat_2", "lon_0"))
+    if lang == "zh":
+        return f"Albers 等积圆锥投影，标准纬线 {lat1:.1f}°、{lat2:.1f}°，中央经线 {lon0:.1f}°"
+    return f"Albers equal-area conic, standard parallels {lat1:.1f}° and {lat2:.1f}°, central meridian {lon0:.1f}°"
 
 
 def _nice_km(target: float) -> float:
@@ -147,7 +161,7 @@ def _plot_lines(ax, geoms, *, color, linewidth, gid, linestyle="-", zorder=3):
     return None  # pragma: no cover
 
 
-def _north_arrow(ax, lang: str):
+def _north_arrow(ax, lang: str, crs: str = MAP_CRS):
     """An arrow along the local meridian (in a conic projection north turns with longitude): placed on the
     central meridian (105°E, where it points straight up) when that is in view, else at the top left."""
     from pyproj import Transformer
@@ -155,11 +169,11 @@ def _north_arrow(ax, lang: str):
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     py = y0 + 0.86 * (y1 - y0)
-    central_x = 0.0  # x of 105°E in MAP_CRS
+    central_x = 0.0  # x of the central meridian (105°E for China)
     inside = x0 + 0.08 * (x1 - x0) <= central_x <= x1 - 0.08 * (x1 - x0)
     px = central_x if inside else x0 + 0.06 * (x1 - x0)
-    to_ll = Transformer.from_crs(MAP_CRS, "EPSG:4326", always_xy=True)
-    to_xy = Transformer.from_crs("EPSG:4326", MAP_CRS, always_xy=True)
+    to_ll = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    to_xy = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     lon, lat = to_ll.transform(px, py)
     qx, qy = to_xy.transform(lon, min(lat + 0.5, 89.9))
     angle = math.atan2(qy - py, qx - px)
@@ -258,6 +272,7 @@ def draw(
     """
     import geopandas as gpd
     import shapely
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     check_lang(lang)
@@ -270,12 +285,13 @@ def draw(
     china = is_china(units)
     if extent is not None and not china and str(extent).split(":")[0].lower() in ("province", "zone"):
         raise OptionError(f"extent {extent!r} needs the embedded Chinese units; use bbox:lon0,lat0,lon1,lat1")
-    box = parse_extent(extent, zones=zones)
+    crs = MAP_CRS if china else local_albers(units)
+    box = parse_extent(extent, zones=zones, crs=crs)
     whole = box is None
     show_inset = china and (inset == "on" or (inset == "auto" and whole))
     notes = []
 
-    data = units.to_crs(MAP_CRS)
+    data = units.to_crs(crs)
     data.index = data.index.astype(str)
     colors = colors.copy()
     colors.index = colors.index.astype(str)
@@ -287,7 +303,7 @@ def draw(
     if box is None:
         src = territory() if china else units.to_crs("EPSG:4326")
         clip = shapely.box(-180, MAINLAND_SOUTH if china else -90, 180, 90)
-        view = gpd.GeoSeries(src.geometry.intersection(clip), crs="EPSG:4326").to_crs(MAP_CRS)
+        view = gpd.GeoSeries(src.geometry.intersection(clip), crs="EPSG:4326").to_crs(crs)
         minx, miny, maxx, maxy = view.total_bounds
         pad = 0.02 * max(maxx - minx, maxy - miny)
         box = (minx - pad, miny - pad, maxx + pad, maxy + pad)
@@ -312,14 +328,12 @@ def draw(
         data = data.set_geometry(both.geometry.loc[data.index].to_numpy())
         context = context.set_geometry(both.geometry.loc[context.index].to_numpy())
     else:
-        try:
-            data = simplify_for(data, tol)
-        except shapely.errors.GEOSException:  # not a coverage: draw the geometry as given
-            notes.append("boundaries are not a clean coverage; drawn without simplification")
+        data = simplify_for(data, tol)
 
     col = colors.reindex(data.index)
     has = col.notna()
     fig = Figure(figsize=(width_in, height_in))
+    FigureCanvasAgg(fig)  # a renderer to measure the legend (saving to SVG/PDF switches canvas as usual)
     with figure_context() as font:
         ax = fig.add_axes((0.0, bottom_band, 1.0, 1 - top_band - bottom_band))
         ax.set_axis_off()
@@ -369,7 +383,7 @@ def draw(
         paint(ax, (minx, miny, maxx, maxy))
 
         def project(gdf):
-            return gdf.to_crs(MAP_CRS)
+            return gdf.to_crs(crs)
 
         extra_rows = []
         for overlay in overlays:
@@ -400,13 +414,17 @@ def draw(
             inset_ax.text(0.96, 0.03, t("South China Sea Islands", lang), transform=inset_ax.transAxes, ha="right",
                           va="bottom", fontsize=6, gid="geo-inset-label")
 
-        _north_arrow(ax, lang)
-        _scale_bar(ax, lang)
+        _north_arrow(ax, lang, crs)
         rows = list(legend_rows)
         if context is not None and len(context):
             rows.append(LegendRow("context", CONTEXT_FACE, t("outside scope", lang), len(context)))
         rows += extra_rows
-        _legend(ax, heading, rows, lang)
+        leg = _legend(ax, heading, rows, lang)
+        x_scale = 0.30
+        if leg is not None:  # the scale bar starts right of the legend
+            leg_box = leg.get_window_extent(fig.canvas.get_renderer()).transformed(ax.transAxes.inverted())
+            x_scale = max(x_scale, float(leg_box.x1) + 0.04)
+        _scale_bar(ax, lang, x_frac=x_scale)
         if title:
             fig.text(0.5, 1 - top_band / 2, title, ha="center", va="center", fontsize=11, fontweight="bold",
                      gid="geo-title")
@@ -416,7 +434,7 @@ def draw(
             parts.append(f"{t('Source', lang)}{'：' if lang == 'zh' else ': '}{credit}")
         if china:
             parts.append(t("boundary credit", lang))
-        parts.append(t("projection", lang))
+        parts.append(t("projection", lang) if china else projection_text(crs, lang))
         if review_number:
             parts.append(f"{t('Map review number', lang)}{'：' if lang == 'zh' else ': '}{review_number}")
         fig.text(0.01, bottom_band / 2, sep.join(parts), ha="left", va="center", fontsize=5.5, color="#444444",
@@ -438,7 +456,7 @@ def draw(
         inset=bool(inset_ax is not None),
         extent=None if whole else tuple(float(v) for v in box),
         size_in=(float(width_in), float(height_in)),
-        projection="Albers equal-area conic, standard parallels 25°N and 47°N, central meridian 105°E (" + MAP_CRS + ")",
+        projection=(t("projection", "en") if china else projection_text(crs, "en")) + f" ({crs})",
         font=font,
         lang=lang,
         notes=tuple(notes),
@@ -456,8 +474,8 @@ def legend_from_classes(classes, lang: str) -> list[LegendRow]:
     rows = []
     for i, (label, color) in enumerate(zip(classes.labels, classes.colors)):
         count = int((classes.codes == i).sum())
-        if classes.scheme in ("diverging", "diverging_log") and i == len(classes.labels) // 2 and count == 0:
-            continue
+        if classes.scheme in ("diverging", "diverging_log") and count == 0:
+            continue  # a print legend lists the classes that occur (e.g. no negative effects)
         rows.append(LegendRow("box", color, label, count))
     if classes.n_missing:
         rows.append(LegendRow("nodata", NO_DATA_FACE, t("no data", lang), int(classes.n_missing)))

@@ -23,7 +23,10 @@ from pathlib import Path
 
 from geo.errors import OptionError
 
-__all__ = ["CJK_FAMILIES", "FORMATS", "cjk_font", "figure_context", "parse_size", "save_figure", "has_cjk"]
+__all__ = [
+    "CJK_FAMILIES", "FORMATS", "FigureOutput", "cjk_font", "figure_context", "parse_size", "save_figure", "figure_bytes",
+    "has_cjk",
+]
 
 #: CJK families tried in order (simplified-Chinese glyph forms first)
 CJK_FAMILIES = (
@@ -135,3 +138,29 @@ def save_figure(fig, path, *, fmt: str | None = None, dpi: int = 300) -> Path:
             fig.savefig(fh, format=fmt, dpi=dpi, metadata=metadata)
 
     return atomic_write(out, write)
+
+
+def figure_bytes(fig, *, fmt: str = "png", dpi: int = 150) -> bytes:
+    """The figure as PNG (or SVG) bytes, for embedding in a report (no metadata, same bytes each run)."""
+    import io
+
+    buf = io.BytesIO()
+    meta = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
+    with figure_context():
+        fig.savefig(buf, format=fmt, dpi=dpi, metadata=meta)
+    return buf.getvalue()
+
+
+class FigureOutput:
+    """Saving shared by print maps and plots (results holding a matplotlib ``figure``)."""
+
+    figure: object
+
+    def png_bytes(self, *, dpi: int = 150) -> bytes:
+        """The figure as PNG bytes (for reports)."""
+        return figure_bytes(self.figure, dpi=dpi)
+
+    def save(self, path, *, format: str | None = None, dpi: int = 300) -> Path:  # noqa: A002 - matplotlib's word
+        """Write PNG, SVG or PDF (format from ``format`` or the file suffix), atomically."""
+        with figure_context():
+            return save_figure(self.figure, path, fmt=format, dpi=dpi)

@@ -10,7 +10,8 @@ import pandas as pd
 
 from geo.errors import JoinError, SchemaError
 from geo.labels import t
-from geo.viz._elements import Geometry, OfflineAssets, Scale, Title, esc
+from geo.territory import MAINLAND_SOUTH, context_units
+from geo.viz._elements import Geometry, Inset, OfflineAssets, Scale, Title, esc, mark_page
 from geo.viz._web import WebGeometry, web_geometry
 
 __all__ = ["MapResult", "new_map", "finish", "unit_names", "align_values", "tip_cells", "TILES"]
@@ -28,7 +29,7 @@ class MapResult:
     screenshot taken by headless Chromium.
     """
 
-    map: object  # folium.Map
+    map: object  # folium.Map, or the finished page as text (small multiples compose their own page)
     kind: str
     title: str
     n_units: int
@@ -37,10 +38,12 @@ class MapResult:
     tiles: bool = False
 
     def to_html(self) -> str:
+        if isinstance(self.map, str):
+            return self.map
         root = self.map.get_root()
         _reset(root)
         _fix_ids(root)
-        return root.render()
+        return mark_page(root.render())
 
     def save(self, path) -> Path:
         from geo._io import write_text
@@ -50,7 +53,8 @@ class MapResult:
     def snippet(self, *, height: int = 600, width: str = "100%") -> str:
         """An ``<iframe>`` carrying the whole page in ``srcdoc`` (escaped), for embedding."""
         return (
-            f'<iframe class="geo-map" title="{esc(self.title)}" srcdoc="{html.escape(self.to_html(), quote=True)}" '
+            f'<iframe class="geo-map" title="{esc(self.title)}" sandbox="allow-scripts" '
+            f'srcdoc="{html.escape(self.to_html(), quote=True)}" '
             f'style="width:{esc(width)};height:{int(height)}px;border:1px solid #ccc" loading="lazy"></iframe>'
         )
 
@@ -145,6 +149,8 @@ def new_map(
         folium.TileLayer(TILES, control=False).add_to(m)
     id_label = units.index.name or "id"
     base_rows = [[(t("name", lang), n), (id_label, i)] for i, n in zip(units.index, names.to_numpy())]
+    if web.context is not None:
+        add_context(m, web, lang)
     geometry = Geometry(web.encoded(), web.scale, base_rows)
     m.add_child(geometry, name="geo_geometry")
     if title:
@@ -158,7 +164,11 @@ def finish(m, web: WebGeometry, *, layer_control: bool = False, bounds=None):
 
     if layer_control:
         folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    m.fit_bounds(bounds or web.bounds())
+    if bounds is None:
+        bounds = web.bounds()
+        if web.context is not None:  # all China: the mainland and Hainan; the South China Sea is in the inset
+            bounds[0][0] = max(bounds[0][0], MAINLAND_SOUTH)
+    m.fit_bounds(bounds)
     _snapshot(m.get_root())
     return m
 
@@ -232,6 +242,51 @@ def tip_cells(index, rows) -> tuple[list, list]:
     return heads, cells
 
 
-def prepare(units, *, simplify="auto", tolerance="auto") -> WebGeometry:
+def prepare(units, *, simplify="auto", tolerance="auto", context: bool = True) -> WebGeometry:
+    """The units' web geometry; with ``context`` (the default) and embedded Chinese units, the rest of the
+    territory (Taiwan, Hong Kong, Macao, the province-governed county-level units…) simplified together
+    with them (shared edges stay shared) in ``context``, to be drawn grey."""
+    import dataclasses
+
+    import geopandas as gpd
+
     check_units(units)
-    return web_geometry(units, simplify=simplify, tolerance=tolerance)
+    ctx = context_units(units) if context else None
+    if ctx is None or len(ctx) == 0:
+        web = web_geometry(units, simplify=simplify, tolerance=tolerance)
+        if ctx is None:
+            return web
+        return dataclasses.replace(web, context=pd.Series([], index=pd.Index([], dtype=object), dtype=object))
+    own = units.geometry.to_crs("EPSG:4326") if not units.crs.equals("EPSG:4326") else units.geometry
+    both = gpd.GeoSeries(list(own.to_numpy()) + list(ctx.geometry.to_numpy()), crs="EPSG:4326")
+    web = web_geometry(both, simplify=simplify, tolerance=tolerance)
+    n = len(units)
+    geometry = pd.Series(web.geometry.to_numpy()[:n], index=units.index, name="geometry")
+    context_geometry = pd.Series(web.geometry.to_numpy()[n:], index=ctx.index, name="geometry")
+    return dataclasses.replace(web, geometry=geometry, context=context_geometry)
+
+
+#: fill of the units outside the analysis (as in print maps)
+CONTEXT_COLOR = "#dedede"
+
+
+def add_context(m, web: WebGeometry, lang: str = "en") -> None:
+    """The rest of the territory in grey (not interactive, not in the layer control), its legend row, and
+    the South China Sea inset panel."""
+    from geo.viz._elements import Legend, ShapeLayer, esc
+    from geo.viz._inset import inset_svg
+    from geo.viz._overlays import latlngs
+
+    n = len(web.context)
+    if n:
+        items = [{"k": "p", "g": latlngs(g, web.decimals), "s": 0} for g in web.context.to_numpy()
+                 if g is not None and not g.is_empty]
+        style = [{"fillColor": CONTEXT_COLOR, "fillOpacity": 1.0, "color": "#ffffff", "weight": 0.6,
+                  "interactive": False}]
+        m.add_child(ShapeLayer(items, style, name=t("outside scope", lang), css_class="geo-context", control=False),
+                    name="geo_context")
+        row = (f'<div class="geo-row geo-context-row" data-context="{n}"><span class="geo-sw" '
+               f'style="background:{CONTEXT_COLOR}"></span><span>{esc(t("outside scope", lang))}  ({n})</span></div>')
+        m.add_child(Legend(row), name="geo_context_legend")
+    svg = inset_svg(list(web.geometry.to_numpy()) + list(web.context.to_numpy()), t("South China Sea Islands", lang))
+    m.add_child(Inset(svg), name="geo_inset")

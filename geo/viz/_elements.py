@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import html
 import json
+import re
 from pathlib import Path
 
 from branca.element import Element, MacroElement
@@ -18,6 +19,9 @@ from folium.map import Layer
 from folium.template import Template
 
 __all__ = [
+    "GEO_MARKER",
+    "mark_page",
+    "is_geo_page",
     "ASSETS_DIR",
     "esc",
     "js",
@@ -31,9 +35,32 @@ __all__ = [
     "Legend",
     "Title",
     "Scale",
+    "YearSlider",
+    "Inset",
 ]
 
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
+
+#: written into every HTML page geo makes (maps, reports); ``geo report`` embeds only pages that carry it
+GEO_MARKER = '<meta name="generator" content="geo">'
+_MARKER_RE = re.compile(r'<meta\s+name="generator"\s+content="geo"\s*/?>', re.I)
+
+
+def mark_page(page: str) -> str:
+    """``page`` with geo's marker at the start of its <head> (added once)."""
+    if is_geo_page(page):
+        return page
+    m = re.search(r"<head[^>]*>", page, re.I)
+    if m is None:
+        return GEO_MARKER + page
+    return page[: m.end()] + GEO_MARKER + page[m.end():]
+
+
+def is_geo_page(page: str) -> bool:
+    """Whether geo wrote this page: its marker inside <head>, in the first 4 kB."""
+    head = page[:4096]
+    end = head.lower().find("</head>")
+    return bool(_MARKER_RE.search(head if end < 0 else head[:end]))
 
 
 def esc(text) -> str:
@@ -121,9 +148,12 @@ var geoViz = (function () {
 _GEO_CSS = """
 .leaflet-container { background: #ffffff;
   font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; }
-.geo-legend, .geo-title { background: rgba(255,255,255,0.92); padding: 6px 9px; border-radius: 4px;
+.geo-legend, .geo-title, .geo-slider { background: rgba(255,255,255,0.92); padding: 6px 9px; border-radius: 4px;
   box-shadow: 0 0 4px rgba(0,0,0,0.3); font-size: 12px; line-height: 1.35; color: #222; max-width: 320px; }
 .geo-title { font-size: 15px; font-weight: 600; max-width: 60vw; }
+.geo-slider input { width: 180px; vertical-align: middle; }
+.geo-inset { background: #ffffff; border: 1px solid #333; padding: 0; line-height: 0; }
+.geo-inset svg { display: block; }
 .geo-title .geo-subtitle { font-size: 11px; font-weight: 400; color: #555; }
 .geo-legend h4 { margin: 0 0 4px 0; font-size: 12px; }
 .geo-legend .geo-note { margin-top: 4px; color: #555; font-size: 11px; }
@@ -293,6 +323,14 @@ class Legend(_Control):
         self._name = "geo_legend"
 
 
+class Inset(_Control):
+    """A fixed panel at the bottom left (the South China Sea inset, an inline SVG geo made)."""
+
+    def __init__(self, svg: str):
+        super().__init__(svg, position="bottomleft", css_class="geo-inset leaflet-control")
+        self._name = "geo_inset"
+
+
 class Title(_Control):
     def __init__(self, title: str, subtitle: str | None = None):
         text = f'<div class="geo-title-text">{esc(title)}</div>'
@@ -350,3 +388,46 @@ class Scale(_RawMacro):
     def __init__(self):
         super().__init__()
         self._name = "geo_scale"
+
+
+class YearSlider(_RawMacro):
+    """A slider moving through the years of a multi-year map: it shows one year's unit layer at a time
+    (the layers stay in the layer control too, which follows the slider)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+          var map = {{ this._parent.get_name() }}, layers = [{% for layer in this.layer_list %}{{ layer.get_name() }}{{ ", " if not loop.last }}{% endfor %}], years = {{ this.years }};
+          var c = L.control({position: 'bottomleft'});
+          c.onAdd = function () {
+            var div = L.DomUtil.create('div', 'geo-slider leaflet-control');
+            div.innerHTML = '<b class="geo-year"></b> <input type="range" min="0" step="1" aria-label="year">';
+            L.DomEvent.disableClickPropagation(div);
+            var input = div.querySelector('input'), label = div.querySelector('b');
+            input.max = years.length - 1; input.value = years.length - 1;
+            function show(i) {
+              layers.forEach(function (layer, j) {
+                if (j === i) { if (!map.hasLayer(layer)) { map.addLayer(layer); } }
+                else if (map.hasLayer(layer)) { map.removeLayer(layer); }
+              });
+              label.textContent = years[i];
+            }
+            input.addEventListener('input', function () { show(+input.value); });
+            map.on('baselayerchange', function (e) {
+              var i = layers.indexOf(e.layer); if (i >= 0) { input.value = i; label.textContent = years[i]; }
+            });
+            show(years.length - 1);
+            return div;
+          };
+          c.addTo(map);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, layers, years):
+        super().__init__()
+        self._name = "geo_year_slider"
+        self.layer_list = list(layers)  # their JavaScript names are taken when the page renders (ids are fixed then)
+        self.years = js([str(y) for y in years])

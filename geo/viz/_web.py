@@ -41,6 +41,8 @@ class WebGeometry:
     decimals: int
     vertices_in: int
     vertices_out: int
+    #: units drawn grey around the analysis (the rest of the embedded territory), simplified with the units
+    context: pd.Series | None = None
 
     @property
     def scale(self) -> int:

@@ -118,7 +118,10 @@ def lisa_map(
     from its ``value`` and ``lag`` columns).  A unit is significant when ``p_sim`` ≤ the cut-off: ``alpha``
     itself (``correction="none"``), ``alpha/n`` (``"bonferroni"``) or the Benjamini-Hochberg
     cut-off (``"fdr"``); the legend states which.  ``label`` names the variable in the title.
+    Units without a value (or without a p-value) are drawn hatched grey as "no data", with their
+    count in the legend.  ``lang``: ``"en"`` or ``"zh"`` for every label the map writes (高-高 …).
     """
+    check_lang(lang)
     if hasattr(lisa, "to_frame") and not isinstance(lisa, (pd.DataFrame, pd.Series)):
         lisa = lisa.to_frame()
     if not isinstance(lisa, pd.DataFrame):

@@ -8,7 +8,7 @@ from geo.errors import SchemaError
 from geo.labels import check_lang, t
 from geo.viz._base import MapResult, finish, new_map, prepare, simplification_dict, tip_cells, unit_names
 from geo.viz._classify import classify, fmt_number, numeric_values
-from geo.viz._elements import Legend, UnitLayer
+from geo.viz._elements import Legend, UnitLayer, YearSlider
 from geo.viz._legend import class_styles, classes_legend, heading_for
 
 __all__ = ["choropleth_years"]
@@ -39,6 +39,20 @@ def _wide(units, table, var, year_col) -> pd.DataFrame:
     return wide.reindex(units.index)
 
 
+def pooled_years(units, table, var, *, year_col, years, scheme, k, breaks, cmap):
+    """(units × years frame of ``var`` as floats, Classes of all unit-years pooled: codes keyed "id|year")."""
+    wide = _wide(units, table, var, year_col)
+    if years is not None:
+        missing = [y for y in years if int(y) not in wide.columns]
+        if missing:
+            raise SchemaError(f"table: no rows for year {missing[0]} in {var!r}")
+        wide = wide[[int(y) for y in years]]
+    wide = wide.apply(lambda c: numeric_values(c, var))
+    pooled = wide.stack(future_stack=True)
+    pooled.index = [f"{i}|{y}" for i, y in pooled.index]
+    return wide, classify(pooled, scheme=scheme, k=k, breaks=breaks, cmap=cmap)
+
+
 def choropleth_years(
     units,
     table,
@@ -65,17 +79,9 @@ def choropleth_years(
     values in every year (the legend says so).  The geometry is written once for all years.
     """
     check_lang(lang)
-    wide = _wide(units, table, var, year_col)
-    if years is not None:
-        missing = [y for y in years if int(y) not in wide.columns]
-        if missing:
-            raise SchemaError(f"table: no rows for year {missing[0]} in {var!r}")
-        wide = wide[[int(y) for y in years]]
-    wide = wide.apply(lambda c: numeric_values(c, var))
+    wide, classes = pooled_years(units, table, var, year_col=year_col, years=years, scheme=scheme, k=k, breaks=breaks,
+                                 cmap=cmap)
     web = prepare(units, simplify=simplify, tolerance=tolerance)
-    pooled = wide.stack(future_stack=True)
-    pooled.index = [f"{i}|{y}" for i, y in pooled.index]
-    classes = classify(pooled, scheme=scheme, k=k, breaks=breaks, cmap=cmap)
     heading = heading_for(var, units_label)
     title = title if title is not None else f"{var}, {wide.columns[0]}-{wide.columns[-1]}"
     names = unit_names(units, name_col)
@@ -83,6 +89,7 @@ def choropleth_years(
     styles = class_styles(classes.colors)
     m, geometry = new_map(web, units, names, tiles=tiles, title=title, lang=lang)
     last = wide.columns[-1]
+    layers = []
     for year in wide.columns:
         col = wide[year]
         codes = [int(classes.codes[f"{i}|{year}"]) for i in units.index]
@@ -94,6 +101,8 @@ def choropleth_years(
         heads, cells = tip_cells(units.index, rows)
         layer = UnitLayer(geometry, codes, heads, cells, styles, name=str(year), overlay=False, show=year == last)
         m.add_child(layer, name=f"geo_units_{year}")
+        layers.append(layer)
+    m.add_child(YearSlider(layers, list(wide.columns)), name="geo_year_slider")
     note = t("years_note", lang)
     legend_text, info = classes_legend(classes, heading, extra_notes=[note], lang=lang)
     m.add_child(Legend(legend_text), name="geo_legend")

@@ -144,6 +144,17 @@ def _check_year(ud, year):
         raise OptionError(f"--year {year}: {ud.source} has no year column")
 
 
+def lisa_options(f):
+    """--weights, --permutations, --seed, --alpha, --correction (local Moran; shared with geo figure moran-scatter)."""
+    f = click.option("--correction", type=click.Choice(["none", "bonferroni", "fdr"]), default="none",
+                     show_default=True, help="Multiple-testing correction of the pseudo p-values.")(f)
+    f = click.option("--alpha", type=float, default=0.05, show_default=True, help="Significance level.")(f)
+    f = seed_option(f)
+    f = click.option("--permutations", type=int, default=999, show_default=True,
+                     help="Conditional permutations for p_sim.")(f)
+    return weights_option(f)
+
+
 @click.group(name="map")
 def command():
     """Offline web maps: choropleth, LISA clusters, spillover and radiation (self-contained HTML).
@@ -161,9 +172,11 @@ def command():
 @click.option("--scheme", default="quantiles", show_default=True,
               help="Classes: quantiles, equal (intervals), jenks (Fisher-Jenks natural breaks) or breaks:10,20,50.")
 @click.option("--k", type=int, default=5, show_default=True, help="Number of classes.")
+@click.option("--panels", default=None, metavar="YEAR,YEAR,…",
+              help="Small multiples: 2-6 synchronised maps of these years side by side (web map, classes pooled).")
 @_map_options
-def choropleth_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, year, scheme, k, title, units_label, tiles,
-                   png_path, out_path, as_json, lang, fmt, dpi, **opts):
+def choropleth_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, year, scheme, k, panels, title,
+                   units_label, tiles, png_path, out_path, as_json, lang, fmt, dpi, **opts):
     """Map one variable by class (units without a value: hatched grey, "no data").
 
     Example: geo map choropleth --data layers/demo_panel_synthetic.csv --var gdp_pc_synthetic --year 2023
@@ -174,7 +187,18 @@ def choropleth_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, 
     fmt = _out_format(out_path, fmt, png_path)
     ud, units = _load(data_path, id_col, boundaries_path, boundary_id, scope)
     _check_year(ud, year)
-    if fmt != "html":
+    if panels:
+        from geo.errors import OptionError
+
+        if fmt != "html" or year is not None or not ud.year_col:
+            raise OptionError("--panels makes a web map of several years of a panel: no --year, --out FILE.html")
+        try:
+            years = [int(y) for y in panels.split(",") if y.strip()]
+        except ValueError:
+            raise OptionError(f"--panels {panels!r}: give years separated by commas, e.g. 2000,2010,2020") from None
+        result = viz.small_multiples(units, ud.table, var, years=years, scheme=scheme, k=k,
+                                     title=_title(title, var, ud, lang), units_label=units_label, lang=lang)
+    elif fmt != "html":
         from geo import figures
         from geo.errors import OptionError
 
@@ -195,6 +219,36 @@ def choropleth_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, 
     _finish(result, out_path, png_path, as_json, fmt, dpi)
 
 
+@command.command(name="bivariate")
+@_data_option(required=True)
+@boundaries_options
+@click.option("--x", "x_var", required=True, metavar="COL", help="First variable (columns of the legend square).")
+@click.option("--y", "y_var", required=True, metavar="COL", help="Second variable (rows of the legend square).")
+@click.option("--year", type=int, default=None, help="Year of a panel to use.")
+@click.option("--scheme", type=click.Choice(["quantiles", "equal", "jenks"]), default="quantiles", show_default=True,
+              help="How each variable is cut into 3 classes (quantiles = terciles).")
+@_map_options
+def bivariate_cmd(data_path, id_col, boundaries_path, boundary_id, scope, x_var, y_var, year, scheme, title,
+                  units_label, tiles, png_path, out_path, as_json, lang, fmt, dpi, **opts):
+    """Map two variables at once: 3×3 classes with a legend square (web map).
+
+    Example: geo map bivariate --data layers/demo_panel_synthetic.csv --x gdp_pc_synthetic
+    --y invest_share_synthetic --year 2023 --out bivariate.html
+    """
+    from geo import viz
+    from geo.errors import OptionError
+
+    fmt = _out_format(out_path, fmt, png_path)
+    if fmt != "html":
+        raise OptionError("the bivariate map is a web map: give --out FILE.html (and --png for a picture)")
+    ud, units = _load(data_path, id_col, boundaries_path, boundary_id, scope)
+    _check_year(ud, year)
+    cs = ud.cross_section(year, columns=[x_var, y_var])
+    result = viz.bivariate_map(units, cs[x_var], cs[y_var], scheme=scheme,
+                               title=_title(title, f"{x_var} × {y_var}", ud, lang), tiles=tiles, lang=lang)
+    _finish(result, out_path, png_path, as_json)
+
+
 @command.command(name="lisa")
 @_data_option(required=True)
 @boundaries_options
@@ -202,12 +256,7 @@ def choropleth_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, 
               help="Variable whose local Moran's I is computed (geo.autocorr.local_moran). Without it, --data must "
               "already hold columns Ii, p_sim and quadrant (e.g. a saved local Moran table).")
 @click.option("--year", type=int, default=None, help="Year of a panel to use.")
-@weights_option
-@click.option("--permutations", type=int, default=999, show_default=True, help="Conditional permutations for p_sim.")
-@seed_option
-@click.option("--alpha", type=float, default=0.05, show_default=True, help="Significance level.")
-@click.option("--correction", type=click.Choice(["none", "bonferroni", "fdr"]), default="none", show_default=True,
-              help="Multiple-testing correction of the pseudo p-values.")
+@lisa_options
 @_map_options
 def lisa_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, year, weights_spec, permutations, seed, alpha,
              correction, title, units_label, tiles, png_path, out_path, as_json, lang, fmt, dpi, **opts):

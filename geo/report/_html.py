@@ -2,11 +2,16 @@
 
 The only module that composes several results.  Everything user-supplied (titles, headings,
 table cells, commands, provenance text) is HTML-escaped; maps are embedded as ``<iframe srcdoc>``
-(escaped), so each map keeps its own scripts and styles and the report needs no network.
+(escaped) with ``sandbox="allow-scripts"`` (the map's script runs in an opaque origin and cannot reach
+the report), so each map keeps its own scripts and styles and the report needs no network.  Figures
+(:class:`geo.report.Image`) are ``<img>`` with a data URI, so copy/paste and pandoc keep them.
 
 What a section can be (``sections`` is a list of these, or of ``(heading, item)`` pairs):
 
 * a :class:`geo.viz.MapResult` (or an object with ``snippet()``) -> the map in an iframe;
+* a :class:`geo.report.Image` -> the figure with its caption;
+* a :class:`geo.tables.PubTable` -> the publication table;
+* a list of these -> each in turn;
 * a pandas DataFrame or Series -> a table;
 * a result object with ``to_frame()`` (and optionally ``summary()``) -> its summary text and table;
 * a result object with ``summary()`` only -> its text;
@@ -26,8 +31,10 @@ from datetime import datetime, timezone
 import pandas as pd
 
 from geo.errors import SchemaError
+from geo.labels import check_lang, t
+from geo.report._items import GEO_MARKER, Image
 
-__all__ = ["build_report", "HTMLPage", "provenance_text"]
+__all__ = ["build_report", "HTMLPage", "provenance_text", "status_text"]
 
 
 @dataclass(frozen=True)
@@ -41,7 +48,8 @@ class HTMLPage:
 
     def snippet(self, *, height: int | None = None) -> str:
         h = int(height or self.height)
-        sandbox = ' sandbox=""' if self.sandbox else ""
+        # geo's own pages run their script in an opaque origin (no allow-same-origin): it cannot reach the report
+        sandbox = ' sandbox=""' if self.sandbox else ' sandbox="allow-scripts"'
         return (
             f'<iframe class="geo-map" title="{_esc(self.title)}"{sandbox} '
             f'srcdoc="{html.escape(self.html, quote=True)}" '
@@ -66,6 +74,9 @@ table.geo-table th, table.geo-table td { border: 1px solid #ddd; padding: 3px 8p
 table.geo-table th { background: #f5f5f5; }
 table.geo-table td:first-child, table.geo-table th:first-child { text-align: left; }
 pre { background: #f7f7f7; padding: .6rem; overflow-x: auto; font-size: .82rem; }
+figure.geo-figure { margin: 1rem 0; } figure.geo-figure img { max-width: 100%; height: auto; }
+figure.geo-figure figcaption { font-size: .85rem; color: #444; margin-top: .3rem; }
+.geo-skipped { color: #8a4b00; }
 .geo-table-wrap { overflow-x: auto; max-height: 600px; overflow-y: auto; }
 """
 
@@ -119,13 +130,26 @@ def _dict_html(d: dict) -> str:
     return "".join(parts)
 
 
-def _item_html(item) -> str:
+def _item_html(item, *, lang: str = "en", counter=None) -> str:
+    from geo.tables import PubTable
+
+    if isinstance(item, list):  # several items of one section
+        return "".join(_item_html(x, lang=lang, counter=counter) for x in item)
+    if isinstance(item, Image):
+        n = counter.next_figure() if counter else 0
+        label = f"{t('Figure', lang)} {n}" + ("" if lang == "zh" else ".") if n else ""
+        cap = f"{label} {item.caption}".strip()
+        return (f'<figure class="geo-figure"><img alt="{_esc(item.caption or label)}" src="{item.data_uri()}">'
+                f"<figcaption>{_esc(cap)}</figcaption></figure>")
+    if isinstance(item, PubTable):
+        return item.to_html(standalone=False)
     if isinstance(item, str):
         return f"<pre>{_esc(item)}</pre>" if "\n" in item else f"<p>{_esc(item)}</p>"
     if isinstance(item, (pd.DataFrame, pd.Series)):
         return _frame_html(item)
     if hasattr(item, "snippet"):
-        return item.snippet()
+        heading = f'<p class="geo-meta">{_esc(t("Interactive map", lang))}</p>'
+        return heading + item.snippet()
     if isinstance(item, dict):
         return _dict_html(item)
     parts = []
@@ -162,42 +186,64 @@ def provenance_text(provenance) -> tuple[bool | None, list[tuple[str, str]]]:
     return synthetic, rows
 
 
-def build_report(sections, *, title: str, provenance, commands=(), generated: str | None = None) -> str:
+class _Counter:
+    def __init__(self):
+        self.figures = 0
+
+    def next_figure(self) -> int:
+        self.figures += 1
+        return self.figures
+
+
+def status_text(synthetic, lang: str = "en") -> str:
+    key = "status_synthetic" if synthetic is True else "status_real" if synthetic is False else "status_unknown"
+    return t(key, lang)
+
+
+def build_report(
+    sections, *, title: str, provenance, commands=(), generated: str | None = None, lang: str = "en", skipped=(),
+) -> str:
     """The report as one HTML string (no network needed to open it).
 
     ``provenance``: a dict whose key ``synthetic`` (True/False) says whether the data are real;
     its other keys (e.g. ``sources``, ``description``) are listed; or plain text (then the report
     says real vs synthetic was not stated).  ``commands``: the command lines that produced the
     results, shown verbatim.  ``generated``: a timestamp text (default: now, UTC; pass a fixed
-    value for byte-identical reports).
+    value for byte-identical reports).  ``lang``: the language of the labels the report writes.
+    ``skipped``: (file, reason) pairs listed at the end (pages not embedded).
     """
+    from geo.tables import TABLE_CSS
+
+    check_lang(lang)
     synthetic, rows = provenance_text(provenance)
-    if synthetic is True:
-        status = "Synthetic data: the numbers illustrate the method and describe no real place."
-    elif synthetic is False:
-        status = "Real data (sources below)."
-    else:
-        status = "Whether the data are real or synthetic was not stated."
+    status = status_text(synthetic, lang)
     cls = "geo-provenance geo-synthetic" if synthetic else "geo-provenance"
     prov = "".join(f"<div><b>{_esc(k)}:</b> {_esc(v)}</div>" for k, v in rows)
     when = generated if generated is not None else datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     out = [
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">{GEO_MARKER}',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>",
+        f"<title>{_esc(title)}</title><style>{_CSS}{TABLE_CSS}</style></head><body>",
         f"<h1>{_esc(title)}</h1>",
-        f'<p class="geo-meta">generated {_esc(when)} by geo</p>',
+        f'<p class="geo-meta">{_esc(t("generated", lang, when=when))}</p>',
         f'<section class="{cls}" id="provenance"><strong>{_esc(status)}</strong>{prov}</section>',
     ]
+    counter = _Counter()
     for n, section in enumerate(sections, 1):
         if isinstance(section, tuple) and len(section) == 2 and isinstance(section[0], str):
             heading, item = section
         else:
             heading, item = getattr(section, "title", None) or f"Section {n}", section
-        out.append(f'<section class="geo-section"><h2>{_esc(heading)}</h2>{_item_html(item)}</section>')
+        body = _item_html(item, lang=lang, counter=counter)
+        out.append(f'<section class="geo-section"><h2>{_esc(heading)}</h2>{body}</section>')
+    skipped = list(skipped or [])
+    if skipped:
+        items = "".join(f"<li><code>{_esc(name)}</code>: {_esc(why)}</li>" for name, why in skipped)
+        out.append(f'<section id="skipped" class="geo-skipped"><h2>{_esc(t("skipped", lang))}</h2><ul>{items}</ul></section>')
     commands = list(commands or [])
     if commands:
-        out.append('<section id="commands"><h2>Commands</h2><pre>' + _esc("\n".join(map(str, commands))) + "</pre></section>")
+        out.append(f'<section id="commands"><h2>{_esc(t("Commands", lang))}</h2><pre>'
+                   + _esc("\n".join(map(str, commands))) + "</pre></section>")
     out.append("</body></html>")
     return "\n".join(out) + "\n"
