@@ -70,7 +70,7 @@ def run(tmp_path, columbus):
 def test_html_report_images_first_and_only_geo_pages(run, capsys):
     from geo.cli import main
 
-    out = run / "report.html"
+    out = run.parent / "report.html"
     assert main(["report", "--results", str(run), "--out", str(out), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["skipped"] == ["04_foreign.html"]
@@ -96,7 +96,7 @@ def test_docx_report_tables_images_captions(run):
 
     from geo.cli import main
 
-    out = run / "report.docx"
+    out = run.parent / "report.docx"
     assert main(["report", "--results", str(run), "--out", str(out)]) == 0
     d = docx.Document(str(out))
     # provenance box + coefficients + impacts + radiation table
@@ -116,7 +116,7 @@ def test_docx_report_in_chinese(run):
 
     from geo.cli import main
 
-    out = run / "report_zh.docx"
+    out = run.parent / "report_zh.docx"
     assert main(["report", "--results", str(run), "--out", str(out), "--lang", "zh"]) == 0
     d = docx.Document(str(out))
     words = "\n".join(p.text for p in d.paragraphs) + "\n".join(c.text for t in d.tables for r in t.rows for c in r.cells)
@@ -140,7 +140,7 @@ def test_map_pages_carry_the_marker(columbus):
 def test_html_report_in_chinese_has_no_english_labels(run):
     from geo.cli import main
 
-    out = run / "report_zh.html"
+    out = run.parent / "report_zh.html"
     assert main(["report", "--results", str(run), "--out", str(out), "--lang", "zh"]) == 0
     page = out.read_text(encoding="utf-8")
     text = re.sub(r"<[^>]+>", " ", re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", page, flags=re.S))
