@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import ModelError
-from geo.radiation._fe import demean
+from geo.radiation._fe import Projector
 from geo.radiation.inference import LinearFit
 
 __all__ = ["TEXT", "fit_fe_ols", "fit", "event_columns"]
@@ -41,8 +41,9 @@ def fit_fe_ols(df, y, cols, codes, cluster, n_second: int, *, convention: str | 
     """
     X = df[list(cols)].to_numpy(dtype=float)
     yv = df[y].to_numpy(dtype=float)
-    Xt = demean(X, codes)
-    yt = demean(yv, codes)
+    proj = Projector(codes)
+    Xt = proj(X)
+    yt = proj(yv)
     norms = np.linalg.norm(X, axis=0)
     keep = np.linalg.norm(Xt, axis=0) > 1e-9 * np.maximum(norms, 1.0)
     # drop exactly collinear columns (pivoted QR)
@@ -71,7 +72,7 @@ def fit_fe_ols(df, y, cols, codes, cluster, n_second: int, *, convention: str | 
     conv = convention or "clustered by unit, factor G/(G-1)·(N-1)/(N-K) (Stata xtreg, fe vce(cluster)); t(G-1)"
     lf = LinearFit(
         names=tuple(kept), theta=theta, A=A, Xt=Xt, yt=yt, y=yv, resid=resid, cluster=cluster,
-        Tt=lambda Z: demean(Z, codes), factor=factor, convention=conv,
+        Tt=proj, factor=factor, convention=conv,
     )
     return lf, kept
 
