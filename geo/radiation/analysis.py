@@ -15,6 +15,7 @@ from geo.radiation.exposure import exposure as make_exposure
 from geo.radiation.geometry import DEFAULT_BANDS
 from geo.radiation.results import BandDID, EventStudy
 from geo.radiation.spatial_did import SpatialDID, spatial_did
+from geo.radiation.spatial_rings import RingSpatialDID, ring_spatial_did
 
 __all__ = ["band_summary", "RadiationAnalysis", "analyse"]
 
@@ -63,7 +64,7 @@ class RadiationAnalysis:
     band_means: pd.DataFrame = field(repr=False)
     did: BandDID = field(repr=False)
     event: EventStudy | None = field(default=None, repr=False)
-    spatial: SpatialDID | None = field(default=None, repr=False)
+    spatial: SpatialDID | RingSpatialDID | None = field(default=None, repr=False)
     synthetic: bool = False
     exposure: Exposure | None = field(default=None, repr=False)
 
@@ -188,6 +189,8 @@ def analyse(
     placebo: str = "zones",
     event: bool = False,
     spatial: bool = False,
+    spatial_model: str = "rings",
+    spatial_weights: str = "idw:1:300km",
     weights="queen",
     window: tuple[int, int] = (5, 5),
     seed=None,
@@ -200,11 +203,15 @@ def analyse(
     pre-2026 behaviour).  ``kinds``: kinds of zone to treat separately (e.g. ("new-zone", "high-tech")).
     ``estimator``, ``inference``, ``draws``, ``wild_weights``: see :func:`geo.radiation.band_did`;
     ``inference="ri"`` draws ``draws`` placebo treatments of kind ``placebo`` ("zones" or "years").
+    ``spatial``: also fit a spatial DID: ``spatial_model="rings"`` (default; host and ring exposures in a
+    spatial lag panel with ``spatial_weights``, see :mod:`geo.radiation.spatial_rings`) or ``"queen"`` (the
+    panel SDM with D = host x post and WD on ``weights``, static geography).
     """
     from geo.errors import OptionError, check_choice
 
     check_choice("exposure", exposure, EXPOSURES)
     check_choice("placebo", placebo, ("zones", "years"))
+    check_choice("spatial_model", spatial_model, ("rings", "queen"))
     if isinstance(data.index, pd.MultiIndex) and id not in data.columns:
         data = data.reset_index()
     if time not in data.columns:
@@ -247,11 +254,14 @@ def analyse(
         if event
         else None
     )
-    sp_ = (
-        spatial_did(data, y, asg, units=units, weights=weights, id=id, time=time, controls=controls, seed=seed)
-        if spatial
-        else None
-    )
+    sp_ = None
+    if spatial and spatial_model == "rings":
+        if not isinstance(treat, Exposure):
+            raise OptionError("the spatial DID with rings needs a time-varying exposure (nearest or count)")
+        sp_ = ring_spatial_did(data, y, treat, units=units, weights=spatial_weights, id=id, time=time,
+                               controls=controls, seed=seed)
+    elif spatial:
+        sp_ = spatial_did(data, y, asg, units=units, weights=weights, id=id, time=time, controls=controls, seed=seed)
     return RadiationAnalysis(
         assignment=asg, band_means=means, did=did, event=ev, spatial=sp_, synthetic=synthetic,
         exposure=treat if isinstance(treat, Exposure) else None,

@@ -206,8 +206,15 @@ def _check_years(cor, what):
 @click.option("--event-study", is_flag=True, help="Also fit the event study (leads and lags) to check pre-trends.")
 @click.option("--window", default="5,5", show_default=True, help="Event-study/stacked window: years before,after.")
 @click.option(
-    "--spatial", is_flag=True, help="Also fit the spatial DID (panel SDM with the zone dummy D and WD; uses --weights)."
+    "--spatial", is_flag=True, help="Also fit a spatial DID (see --spatial-model).",
 )
+@click.option(
+    "--spatial-model", type=click.Choice(["rings", "queen"]), default="rings", show_default=True,
+    help="rings: spatial lag panel with the host and ring exposures (W from --spatial-weights); queen: panel SDM "
+    "with D = host x post and WD on --weights, static geography.",
+)
+@click.option("--spatial-weights", default="idw:1:300km", show_default=True, metavar="SPEC",
+              help="W of the rings spatial DID (inverse distance within 300 km, row-standardised).")
 @weights_option
 @seed_option
 @out_option(required=False, help="Write each unit's band, nearest zone, distance and treatment year (.csv, .gpkg, …).")
@@ -215,7 +222,7 @@ def _check_years(cor, what):
 def command(
     data_path, id_col, y, time_col, controls, boundaries_path, boundary_id, scope, zones_path, zone_kind, zone_crs,
     bands, corridor_cities, corridor_year, corridor_file, assign, estimator, exposure, inference, draws, placebo,
-    event_study, window, spatial, weights_spec, seed, out_path, as_json,
+    event_study, window, spatial, spatial_model, spatial_weights, weights_spec, seed, out_path, as_json,
 ):
     """How far does a zone's effect reach? Distance-band DID around zones or a corridor.
 
@@ -248,7 +255,8 @@ def command(
     result = radiation.analyse(
         panel, y, units=units, zones=zones, corridor=cor, bands=edges, assign=assign, controls=controls,
         id=ud.id_name, time="year", estimator=estimator, exposure=exposure, kinds=treatment_kinds(zone_kind, zones),
-        inference=inference, draws=draws, placebo=placebo, event=event_study, spatial=spatial, weights=weights_spec,
+        inference=inference, draws=draws, placebo=placebo, event=event_study, spatial=spatial,
+        spatial_model=spatial_model, spatial_weights=spatial_weights, weights=weights_spec,
         window=win, seed=seed, synthetic=ud.synthetic,
     )
     if out_path:
