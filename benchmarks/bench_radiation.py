@@ -62,10 +62,10 @@ def main(reps: int = 5) -> None:
     panel = demo_panel()
     controls = ["invest_share_synthetic", "log_pop_density_synthetic"]
     asg = rad.assign_bands(units, zones=zones, bands=DEMO_BANDS)
-    fit = rad.band_did(panel, "log_gdp_pc_synthetic", asg, controls=controls)
+    fit = rad.band_did(panel, "log_gdp_pc_synthetic", asg, controls=controls, estimator="twfe")
 
     rows = []
-    t_geo = _median_time(lambda: rad.band_did(panel, "log_gdp_pc_synthetic", asg, controls=controls), reps)
+    t_geo = _median_time(lambda: rad.band_did(panel, "log_gdp_pc_synthetic", asg, controls=controls, estimator="twfe"), reps)
     rscript = shutil.which("Rscript")
     if rscript:
         keep = ~panel["adcode"].isin(fit.always_treated)

@@ -264,3 +264,55 @@ def test_ring_spatial_did_coverage(setup, china):
             hits += eff["lower"] <= truth[key] <= eff["upper"]
             total += 1
     assert hits >= 33, f"coverage {hits}/{total}"
+
+
+DEMO = ["radiation", "--data", "layers/demo_panel_synthetic.csv", "--y", "log_gdp_pc_synthetic", "--bands", "100,200,300"]
+
+
+def _cli(args, capsys):
+    from geo.cli import main
+
+    rc = main(args)
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def test_cli_estimators_inference_and_kinds(capsys, monkeypatch):
+    from pathlib import Path
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    rc, out, err = _cli([*DEMO, "--inference", "wild", "--draws", "49", "--seed", "3", "--json"], capsys)
+    assert rc == 0, err
+    js = json.loads(out)
+    assert js["method"] == "imputation" and js["inference"]["method"] == "wild" and js["inference"]["draws"] == 49
+    assert [b["band"] for b in js["bands"]] == ["host", "0-100 km", "100-200 km", "200-300 km"]
+    assert {"reach_km", "event_study", "estimator", "exposure", "sample", "exposure_by_year"} <= set(js)
+    rc, out, err = _cli([*DEMO, "--exposure", "count", "--estimator", "stacked", "--inference", "conley:250", "--json"],
+                        capsys)
+    assert rc == 0, err
+    js = json.loads(out)
+    assert js["exposure"] == "count" and js["inference"]["cutoff_km"] == 250 and js["method"] == "stacked"
+    rc, out, err = _cli([*DEMO, "--zone-kind", "new-zone,high-tech", "--json"], capsys)
+    assert rc == 0, err
+    js = json.loads(out)
+    labels = [b["band"] for b in js["bands"]]
+    assert labels[0] == "new-zone:host" and "high-tech:host" in labels and js["kinds"] == ["new-zone", "high-tech"]
+    assert js["kind_equality_tests"] and set(js["reach_km"]) == {"new-zone", "high-tech"}
+    json.dumps(js, allow_nan=False)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--inference", "bootstrap"], "inference='bootstrap'"),
+        (["--inference", "conley:-5"], "positive distance"),
+        (["--zone-kind", "new-zone,bogus"], "--zone-kind"),
+        (["--draws", "5"], "--draws 5"),
+    ],
+)
+def test_cli_bad_options(capsys, monkeypatch, args, message):
+    from pathlib import Path
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    rc, out, err = _cli([*DEMO, *args], capsys)
+    assert rc == 2 and err.startswith("error: ") and message in err and err.count("\n") == 1

@@ -234,7 +234,7 @@ def analyse(
         real_hosts = {h for v in asg.table.index[asg.table["host"]] for h in [v]}
         eligible = tuple(sorted(i for i in units.index.astype(str) if i in ids_with_data and i not in real_hosts))
         zz = zones if not kinds else zones[zones["kind"].astype(str).isin(list(kinds))]
-        zz = zz[pd.to_numeric(zz["approval_year"], errors="coerce") <= years[-1]]
+        zz = zz[(pd.to_numeric(zz["approval_year"], errors="coerce").astype(float) <= years[-1]).to_numpy(dtype=bool)]
 
         def build(z):
             if exposure == "static":

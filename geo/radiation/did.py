@@ -7,7 +7,7 @@ import pandas as pd
 
 from geo.errors import ModelError, OptionError, check_choice
 from geo.radiation import imputation, stacked, twfe
-from geo.radiation._common import critical_value
+from geo.radiation._common import critical_value, p_chi2, p_f, p_norm, p_t
 from geo.radiation.design import Design, design
 from geo.radiation.inference import LinearFit, parse_inference, sup_t_critical, wald_test
 from geo.radiation.results import BandDID, EventStudy, reach
@@ -34,8 +34,6 @@ def _inference_text(method, cutoff, draws, weights, lf: LinearFit) -> str:
 def apply_inference(lf: LinearFit, idx, *, level, method="cluster", cutoff=None, coords=None, draws=999,
                     weights="webb", seed=None):
     """(estimate, se, p, lo, hi, cov) arrays for the parameters ``idx`` of ``lf``."""
-    from scipy.stats import norm, t as tdist
-
     idx = list(idx)
     est = lf.theta[idx]
     if method == "conley":
@@ -44,12 +42,12 @@ def apply_inference(lf: LinearFit, idx, *, level, method="cluster", cutoff=None,
         V = lf.conley_cov(coords, cutoff)[np.ix_(idx, idx)]
         se = np.sqrt(np.clip(np.diag(V), 0, None))
         z = critical_value(level)
-        p = 2 * norm.sf(np.abs(est / np.where(se > 0, se, np.nan)))
+        p = p_norm(est / np.where(se > 0, se, np.nan))
         return est, se, p, est - z * se, est + z * se, V
     V = lf.cov()[np.ix_(idx, idx)]
     se = np.sqrt(np.clip(np.diag(V), 0, None))
     with np.errstate(divide="ignore", invalid="ignore"):
-        p = 2 * tdist.sf(np.abs(est / se), lf.dof)
+        p = p_t(est / se, lf.dof)
     z = critical_value(level, lf.dof)
     lo, hi = est - z * se, est + z * se
     if method == "wild":
@@ -160,9 +158,7 @@ def band_did(
             {"estimate": lf.theta[cidx], "se": np.sqrt(np.diag(V_all)[cidx])},
             index=[lf.names[i] for i in cidx],
         )
-        from scipy.stats import t as tdist
-
-        ctl["p"] = 2 * tdist.sf(np.abs(ctl["estimate"] / ctl["se"]), lf.dof)
+        ctl["p"] = p_t((ctl["estimate"] / ctl["se"]).to_numpy(), lf.dof)
     if d.kinds:
         rch = {k: reach(table[table["kind"] == k].reset_index(drop=True)) for k in d.kinds}
         ktests = _kind_tests(table, cov, d.kinds, lf.dof)
@@ -205,8 +201,6 @@ def _cluster_ids(d, estimator, window):
 
 
 def _kind_tests(table, cov, kinds, dof):
-    from scipy.stats import f as fdist
-
     groups = sorted({b.split(":", 1)[1] for b in table["band"]}, key=lambda g: (g != "host", g))
     rows = []
     all_a = []
@@ -230,7 +224,7 @@ def _kind_tests(table, cov, kinds, dof):
         diff = A @ b
         stat = float(diff @ np.linalg.pinv(A @ V @ A.T) @ diff)
         q = A.shape[0]
-        out.append({"group": g, "stat": stat / q, "df": q, "p": float(fdist.sf(stat / q, q, dof))})
+        out.append({"group": g, "stat": stat / q, "df": q, "p": float(p_f(stat / q, q, dof))})
     return pd.DataFrame(out) if out else None
 
 
@@ -281,8 +275,6 @@ def event_study(
     ``estimator="twfe"``: the classic dynamic TWFE regression (reference year -1, end points binned,
     never-exposed units the comparison; Wald chi-square pre-trend tests).
     """
-    from scipy.stats import chi2, t as tdist
-
     check_choice("estimator", estimator, ("imputation", "twfe"))
     pre, post = int(window[0]), int(window[1])
     if pre < 2 or post < 0:
@@ -307,7 +299,7 @@ def event_study(
                 continue
             j = lf.names.index(c)
             b, s = float(lf.theta[j]), float(np.sqrt(V[j, j]))
-            rows.append({"band": lab, "rel_time": k, "estimate": b, "se": s, "p": float(2 * tdist.sf(abs(b / s), lf.dof)),
+            rows.append({"band": lab, "rel_time": k, "estimate": b, "se": s, "p": float(p_t(b / s, lf.dof)),
                          "ci_lower": b - z * s, "ci_upper": b + z * s, "_j": j})
         for lab in {m[0] for m in meta}:
             rows.append({"band": lab, "rel_time": -1, "estimate": 0.0, "se": 0.0, "p": np.nan,
@@ -318,8 +310,8 @@ def event_study(
         for lab in sorted({m[0] for m in meta}, key=order.get):
             leads = [lf.names.index(c) for g, k, c in meta if g == lab and k < -1 and c in kept]
             leads_all += leads
-            pre_rows.append(_chi2(lf, V, leads, lab, chi2))
-        pre_rows.append(_chi2(lf, V, leads_all, "all", chi2))
+            pre_rows.append(_chi2(lf, V, leads, lab))
+        pre_rows.append(_chi2(lf, V, leads_all, "all"))
         return EventStudy(
             y=y, estimator="TWFE event study (unit and year fixed effects), SEs clustered by unit (Stata convention, "
             "t with G-1 df); pre-trend tests are Wald chi-square (over-reject with few treated units)",
@@ -337,7 +329,7 @@ def event_study(
         lab, k = name.rsplit("|", 1)
         b, s = float(lf.theta[j]), float(np.sqrt(V[j, j]))
         rows.append({"band": lab, "rel_time": int(k), "estimate": b, "se": s,
-                     "p": float(2 * tdist.sf(abs(b / s), lf.dof)) if s > 0 else np.nan,
+                     "p": float(p_t(b / s, lf.dof)) if s > 0 else np.nan,
                      "ci_lower": b - z * s, "ci_upper": b + z * s, "_j": j})
     lags = _sup_t(pd.DataFrame(rows), V, level, s_band)
     plf, pmeta = imputation.pretrend(d, pre)
@@ -350,7 +342,7 @@ def event_study(
         for j, (lab, k) in enumerate(pmeta):
             b, s = float(plf.theta[j]), float(np.sqrt(PV[j, j]))
             prow.append({"band": lab, "rel_time": k, "estimate": b, "se": s,
-                         "p": float(2 * tdist.sf(abs(b / s), plf.dof)) if s > 0 else np.nan,
+                         "p": float(p_t(b / s, plf.dof)) if s > 0 else np.nan,
                          "ci_lower": b - zp * s, "ci_upper": b + zp * s, "_j": j})
         tables.append(_sup_t(pd.DataFrame(prow), PV, level, s_band))
         children = s_wild.spawn(len(d.cols) + 1)
@@ -394,9 +386,9 @@ def _sort(table, order):
     return table.reset_index(drop=True)
 
 
-def _chi2(lf, V, idx, label, chi2):
+def _chi2(lf, V, idx, label):
     if not idx:
         return {"band": label, "wald": np.nan, "df": 0, "p": np.nan, "p_wild": None}
     b = lf.theta[idx]
     stat = float(b @ np.linalg.pinv(V[np.ix_(idx, idx)]) @ b)
-    return {"band": label, "wald": stat, "df": len(idx), "p": float(chi2.sf(stat, len(idx))), "p_wild": None}
+    return {"band": label, "wald": stat, "df": len(idx), "p": float(p_chi2(stat, len(idx))), "p_wild": None}

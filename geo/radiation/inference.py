@@ -41,6 +41,7 @@ import numpy as np
 
 from geo.errors import OptionError
 
+from geo.radiation._common import p_f as _p_f
 from geo.radiation._fe import indicator
 
 __all__ = ["INFERENCE", "LinearFit", "parse_inference", "sup_t_critical", "ri_pvalues", "wald_test"]
@@ -199,8 +200,6 @@ class LinearFit:
 def wald_test(fit: LinearFit, idx, *, draws: int = 0, weights: str = "webb", seed=None) -> dict:
     """Joint test that theta[idx] = 0: clustered Wald/q against F(q, G-1); with ``draws`` > 0 also the
     restricted wild cluster bootstrap p-value of the Wald statistic (restricted: all of idx = 0)."""
-    from scipy.stats import f as fdist
-
     idx = list(idx)
     q = len(idx)
     if q == 0:
@@ -209,7 +208,7 @@ def wald_test(fit: LinearFit, idx, *, draws: int = 0, weights: str = "webb", see
     V = fit.cov()[np.ix_(idx, idx)]
     Vi = np.linalg.pinv(V)
     stat = float(b @ Vi @ b)
-    p_f = float(fdist.sf(stat / q, q, fit.dof))
+    p_f = float(_p_f(stat / q, q, fit.dof))
     out = {"stat": stat, "df": q, "p": p_f, "p_wild": None}
     if draws:
         rng = np.random.default_rng(seed)

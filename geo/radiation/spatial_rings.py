@@ -39,6 +39,7 @@ import pandas as pd
 
 from geo.errors import ModelError, OptionError, SchemaError
 from geo.radiation._common import num as _num
+from geo.radiation._common import p_norm
 from geo.radiation.exposure import Exposure
 
 __all__ = ["RingSpatialDID", "ring_spatial_did", "zone_effects"]
@@ -126,8 +127,6 @@ def ring_spatial_did(
 ) -> RingSpatialDID:
     """Fit the ring spatial DID (module docstring) on a balanced panel with a time-varying ``exposure``."""
     import scipy.sparse as sp
-    from scipy.stats import norm
-
     from geo.durbin.panel import fit_panel
     from geo.weights import build
 
@@ -208,7 +207,7 @@ def ring_spatial_did(
     a = (1 - level) / 2
     lo, hi = np.quantile(sims, [a, 1 - a], axis=0)
     se = sims.std(axis=0, ddof=1)
-    p = 2 * norm.sf(np.abs(point / np.where(se > 0, se, np.nan)))
+    p = p_norm(point / np.where(se > 0, se, np.nan))
 
     def pack(i):
         return {"estimate": float(point[i]), "se": float(se[i]), "p": float(p[i]), "lower": float(lo[i]),
