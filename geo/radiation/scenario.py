@@ -36,7 +36,7 @@ from geo.radiation.geometry import band_label, resolve_unit
 from geo.radiation.geometry import corridor as make_corridor
 from geo.radiation.results import BandDID
 from geo.radiation.spatial_did import SpatialDID
-from geo.radiation.spatial_rings import RingSpatialDID
+from geo.radiation.spatial_rings import RingSpatialDID, simulate_effects, zone_effects
 
 __all__ = ["Scenario", "new_zone", "new_corridor", "locate"]
 
@@ -262,8 +262,6 @@ def _result(fit, tab, dist, before, after, eff, lo, hi, model, label, year, lon,
 
 def _ring_effects(fit, tab, before, after, cand, is_new_host, level, draws, seed):
     """(effect, lower, upper) per unit of ``tab`` for the ring spatial DID (see new_zone)."""
-    from geo.radiation.spatial_rings import zone_effects
-
     ids = list(fit.ids)
     pos = pd.Index(ids).get_indexer(tab.index)
     ok = pos >= 0
@@ -288,15 +286,7 @@ def _ring_effects(fit, tab, before, after, cand, is_new_host, level, draws, seed
     def eff(th):
         return zone_effects(fit.W, th[0], th[1], th[2:], dh[None, :], dR)[0]
 
-    point = eff(mean)
-    rng = np.random.default_rng(seed)
-    sims = []
-    while len(sims) < draws:
-        th = rng.multivariate_normal(mean, V, size=draws)
-        th = th[np.abs(th[:, 0]) < 1.0]
-        sims += [eff(x) for x in th[: draws - len(sims)]]
-    a = (1 - level) / 2
-    lo, hi = np.quantile(np.array(sims), [a, 1 - a], axis=0)
+    point, lo, hi, _ = simulate_effects(eff, mean, V, draws=draws, seed=seed, level=level)
     back = lambda v: np.where(ok, v[np.clip(pos, 0, None)], np.nan)  # noqa: E731
     return back(point), back(lo), back(hi)
 
@@ -336,18 +326,8 @@ def _sdm_effects(fit, d, level, draws, seed):
     if not dvec.any():
         z = np.zeros(len(tab))
         return z, z, z
-    rng = np.random.default_rng(seed)
-    sims = []
-    kept = 0
-    while kept < draws:
-        theta = rng.multivariate_normal(mean, V, size=draws)
-        theta = theta[np.abs(theta[:, 0]) < 0.999]
-        for th in theta[: draws - kept]:
-            sims.append(effect(*th))
-        kept = len(sims)
-    sims = np.array(sims)
-    a = (1 - level) / 2
-    lo, hi = np.quantile(sims, [a, 1 - a], axis=0)
+    _, lo, hi, _ = simulate_effects(lambda th: effect(*th), mean, V, draws=draws, seed=seed, level=level,
+                                    rho_max=0.999)
     back = lambda v: np.where(pos >= 0, v[np.clip(pos, 0, None)], np.nan)  # noqa: E731
     return back(point), back(lo), back(hi)
 

@@ -42,7 +42,7 @@ from geo.radiation._common import num as _num
 from geo.radiation._common import p_norm
 from geo.radiation.exposure import Exposure
 
-__all__ = ["RingSpatialDID", "ring_spatial_did", "zone_effects"]
+__all__ = ["RingSpatialDID", "ring_spatial_did", "zone_effects", "simulate_effects"]
 
 DEFAULT_WEIGHTS = "idw:1:300km"
 
@@ -56,6 +56,23 @@ def zone_effects(W, rho, b, theta, H, R):
     rhs = b * H + np.tensordot(np.asarray(theta), R, axes=1)
     lu = splu(sp.csc_matrix(sp.identity(n) - rho * W))
     return lu.solve(np.ascontiguousarray(rhs.T)).T
+
+
+def simulate_effects(fn, mean, V, *, draws: int, seed=None, level: float = 0.95, rho_max: float = 1.0):
+    """Percentile interval of ``fn(theta)`` over ``draws`` of theta ~ N(mean, V) with |theta[0]| (rho) < rho_max.
+
+    Returns (point = fn(mean), lower, upper, sd of the draws).  Used by the spatial DIDs and the scenario."""
+    point = fn(np.asarray(mean, float))
+    rng = np.random.default_rng(seed)
+    sims = []
+    while len(sims) < draws:
+        th = rng.multivariate_normal(mean, V, size=draws)
+        th = th[np.abs(th[:, 0]) < rho_max]
+        sims += [fn(x) for x in th[: draws - len(sims)]]
+    sims = np.array(sims)
+    a = (1 - level) / 2
+    lo, hi = np.quantile(sims, [a, 1 - a], axis=0)
+    return point, lo, hi, sims.std(axis=0, ddof=1)
 
 
 @dataclass(frozen=True, eq=False)
@@ -196,17 +213,7 @@ def ring_spatial_did(
         out += [dy[m].mean() if m.any() else np.nan for m in masks.values()]
         return np.array(out)
 
-    point = effects(mean)
-    rng = np.random.default_rng(seed)
-    sims = []
-    while len(sims) < draws:
-        th = rng.multivariate_normal(mean, V, size=draws)
-        th = th[np.abs(th[:, 0]) < 1.0]
-        sims += [effects(x) for x in th[: draws - len(sims)]]
-    sims = np.array(sims)
-    a = (1 - level) / 2
-    lo, hi = np.quantile(sims, [a, 1 - a], axis=0)
-    se = sims.std(axis=0, ddof=1)
+    point, lo, hi, se = simulate_effects(effects, mean, V, draws=draws, seed=seed, level=level)
     p = p_norm(point / np.where(se > 0, se, np.nan))
 
     def pack(i):
