@@ -140,7 +140,8 @@ def spillover_diff_diff(df, units, ex):
     return out
 
 
-def run_design(name, spec, reps, wild_draws, units, peer=True, log=None, wild_pretrend=True, wild_estimates=None):
+def run_design(name, spec, reps, wild_draws, units, peer=True, log=None, wild_pretrend=True, wild_estimates=None,
+               on_rep=None):
     import warnings
 
     from geo import radiation as rad
@@ -201,6 +202,8 @@ def run_design(name, spec, reps, wild_draws, units, peer=True, log=None, wild_pr
                     "twfe_chi2": all2["p"] < 0.05})
         if log:
             print(f"{name} rep {r + 1}/{reps}", file=log, flush=True)
+        if on_rep is not None:  # keep what is done if the run is stopped
+            on_rep(pd.DataFrame(rows), pd.DataFrame(pre), r + 1)
     return pd.DataFrame(rows), pd.DataFrame(pre)
 
 
@@ -280,7 +283,13 @@ def main(argv=None):
     reps = 3 if a.fast else a.reps
     res, pre = [], []
     for name in designs:
-        r, p = run_design(name, DESIGNS[name], reps, a.wild_draws, units, log=sys.stderr,
+        done_r, done_p = list(res), list(pre)
+
+        def partial(rr, pp, k, done_r=done_r, done_p=done_p):
+            if not a.fast:
+                _write(a.out, pd.concat([*done_r, rr]), pd.concat([*done_p, pp]), None, k, a.wild_draws)
+
+        r, p = run_design(name, DESIGNS[name], reps, a.wild_draws, units, log=sys.stderr, on_rep=partial,
                           wild_pretrend=name in a.wild_pretrend.split(","),
                           wild_estimates=name in a.wild_estimates.split(","))
         res.append(r)

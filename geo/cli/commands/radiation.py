@@ -193,11 +193,12 @@ def _check_years(cor, what):
 )
 @click.option(
     "--inference",
-    default="cluster",
+    default="wild",
     show_default=True,
     metavar="cluster|wild|ri|conley[:KM]",
-    help="cluster: clustered by unit, t(G-1); wild: restricted wild cluster bootstrap (Webb weights); ri: "
-    "randomization inference over placebo zones; conley:KM: spatial HAC with a KM cutoff (default 200).",
+    help="wild: restricted wild cluster bootstrap (Webb weights, --draws, --seed; seed 0 when not given); "
+    "cluster: clustered by unit, t(G-1) (over-covers less than nominal with few zones); ri: randomization "
+    "inference over placebo zones (--placebo); conley:KM: spatial HAC with a KM cutoff (default 200).",
 )
 @click.option("--draws", type=int, default=999, show_default=True,
               help="Bootstrap draws (wild) or placebo draws (ri).")
