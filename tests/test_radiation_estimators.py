@@ -316,3 +316,16 @@ def test_cli_bad_options(capsys, monkeypatch, args, message):
     monkeypatch.chdir(Path(__file__).resolve().parents[1])
     rc, out, err = _cli([*DEMO, *args], capsys)
     assert rc == 2 and err.startswith("error: ") and message in err and err.count("\n") == 1
+
+
+def test_count_exposure_recovers_per_zone_effects(china):
+    zones = _zones(china, 30, 9)
+    ex = rad.exposure(china, years=range(2000, 2024), zones=zones, bands=BANDS, mode="count")
+    assert ex.table["100-200 km"].max() >= 2  # several zones per ring somewhere
+    per_zone = {"host": 0.08, "0-100 km": 0.03, "100-200 km": -0.01, "200-300 km": 0.0}
+    t = rad.band_did(_panel(ex, per_zone, 4), "y_synthetic", ex).table.set_index("band")
+    for lab, v in per_zone.items():
+        assert abs(t.at[lab, "estimate"] - v) < 4 * t.at[lab, "se"] + 1e-3, lab
+    years = rad.analyse(_panel(ex, per_zone, 4), "y_synthetic", units=china, zones=zones, bands=BANDS,
+                        exposure="count", inference="ri", placebo="years", draws=9, seed=2)
+    assert years.did.inference["placebo"] == "years" and (years.did.table["p"] >= 0.1).all()
