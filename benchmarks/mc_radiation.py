@@ -119,9 +119,8 @@ def truths(ex, tau, df):
     return out
 
 
-def spillover_diff_diff(df, units, ex):
-    from diff_diff import SpilloverDiD
-
+def diff_diff_frame(df, units, ex):
+    """The panel as diff-diff's SpilloverDiD wants it: first_treat (first hosting year, 0 never), lat, lon."""
     from geo.radiation.geometry import unit_centroids
 
     cents = unit_centroids(units)
@@ -131,6 +130,13 @@ def spillover_diff_diff(df, units, ex):
     d["first_treat"] = d["adcode"].map(first).fillna(0).astype(int)
     d["lat"] = cents.loc[d["adcode"], "lat"].to_numpy()
     d["lon"] = cents.loc[d["adcode"], "lon"].to_numpy()
+    return d
+
+
+def spillover_diff_diff(df, units, ex):
+    from diff_diff import SpilloverDiD
+
+    d = diff_diff_frame(df, units, ex)
     m = SpilloverDiD(rings=[0.0, *BANDS], conley_coords=("lat", "lon"), cluster="adcode")
     r = m.fit(d, outcome="y_synthetic", unit="adcode", time="year", first_treat="first_treat")
     out = {"host": (r.att, r.conf_int[0], r.conf_int[1])}
@@ -239,19 +245,13 @@ def cold_timing(reps=3):
 
     from geo import radiation as rad
     from geo.boundaries import china
-    from geo.radiation.geometry import unit_centroids
 
     units = china()
     spec = DESIGNS["static"]
     zones = make_zones(units, spec["n_zones"], spec["seed"])
     ex = rad.exposure(units, years=YEARS, zones=zones, bands=BANDS)
     df = simulate(units, ex, true_effects(ex, False, False), seed=1)
-    cents = unit_centroids(units)
-    q = df.copy()
-    host = ex.table["host"].to_numpy() > 0
-    q["first_treat"] = q["adcode"].map(ex.table.loc[host].groupby("id")["year"].min()).fillna(0).astype(int)
-    q["lat"] = cents.loc[q["adcode"], "lat"].to_numpy()
-    q["lon"] = cents.loc[q["adcode"], "lon"].to_numpy()
+    q = diff_diff_frame(df, units, ex)
     tmp = Path(tempfile.mkdtemp())
     df.to_pickle(tmp / "d.pkl")
     pd.to_pickle(ex, tmp / "e.pkl")

@@ -90,12 +90,7 @@ def test_imputation_agrees_with_diff_diff_spillover(setup, china):
 
     _, ex, df = setup
     fit = rad.band_did(df, "y_synthetic", ex).table.set_index("band")
-    cents = unit_centroids(china)
-    q = df.copy()
-    host = ex.table["host"].to_numpy() > 0
-    q["first_treat"] = q["adcode"].map(ex.table.loc[host].groupby("id")["year"].min()).fillna(0).astype(int)
-    q["lat"] = cents.loc[q["adcode"], "lat"].to_numpy()
-    q["lon"] = cents.loc[q["adcode"], "lon"].to_numpy()
+    q = _mc().diff_diff_frame(df, china, ex)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         r = SpilloverDiD(rings=[0.0, *BANDS], conley_coords=("lat", "lon"), cluster="adcode").fit(
@@ -184,15 +179,23 @@ def test_degenerate_outcome_is_an_error(setup):
         rad.band_did(df.assign(y_synthetic=2.0), "y_synthetic", ex)
 
 
-@pytest.mark.slow
-def test_monte_carlo_fast_mode(china):
-    """benchmarks/mc_radiation.py in fast mode: the imputation estimator is unbiased within Monte Carlo error."""
+def _mc():
+    """benchmarks/mc_radiation.py as a module."""
     import sys
     from pathlib import Path
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    import mc_radiation as mc
+    path = str(Path(__file__).resolve().parents[1] / "benchmarks")
+    if path not in sys.path:
+        sys.path.insert(0, path)
+    import mc_radiation
 
+    return mc_radiation
+
+
+@pytest.mark.slow
+def test_monte_carlo_fast_mode(china):
+    """benchmarks/mc_radiation.py in fast mode: the imputation estimator is unbiased within Monte Carlo error."""
+    mc = _mc()
     res, pre = mc.run_design("static", mc.DESIGNS["static"], 4, 0, china, peer=False)
     s = mc.summarise(res)
     imp = s[(s["estimator"] == "imputation")]
