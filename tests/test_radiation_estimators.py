@@ -332,3 +332,21 @@ def test_count_exposure_recovers_per_zone_effects(china):
     years = rad.analyse(_panel(ex, per_zone, 4), "y_synthetic", units=china, zones=zones, bands=BANDS,
                         exposure="count", inference="ri", placebo="years", draws=9, seed=2)
     assert years.did.inference["placebo"] == "years" and (years.did.table["p"] >= 0.1).all()
+
+
+def test_cli_user_zone_file_with_kinds_and_late_zone(capsys, monkeypatch, tmp_path):
+    """A user's zone file with a kind column: separate treatments; a zone approved after the data is noted."""
+    from pathlib import Path
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    zones = tmp_path / "zones.csv"
+    pd.DataFrame(
+        {"name": ["郑州航空港", "武汉东湖", "成都天府", "西安未来"], "kind": ["港区", "高新区", "港区", "高新区"],
+         "approval_date": ["2013-03-07", "2009-12-08", "2014-10-02", "2031-01-01"],
+         "lon": [113.84, 114.42, 104.07, 108.95], "lat": [34.53, 30.47, 30.40, 34.27]}
+    ).to_csv(zones, index=False)
+    rc, out, err = _cli([*DEMO, "--zones", str(zones), "--inference", "cluster", "--json"], capsys)
+    assert rc == 0, err
+    js = json.loads(out)
+    assert js["kinds"] == ["港区", "高新区"] and js["bands"][0]["band"] == "港区:host"
+    assert any("after 2023" in n for n in js["notes"])
