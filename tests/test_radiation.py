@@ -297,7 +297,7 @@ def test_bad_inputs(sim, asg400):
     with pytest.raises(GeoError, match="empty or non-numeric"):
         rad.band_did(bad, "y_synthetic", asg400)
     with pytest.raises(OptionError):
-        rad.band_did(sim, "y_synthetic", asg400, estimator="cs")
+        rad.band_did(sim, "y_synthetic", asg400, estimator="did2s")
     with pytest.raises(OptionError):
         rad.assign_bands(asg400.table, zones=None, corridor=None, assign="nearest")
     dup = pd.concat([sim, sim.iloc[:1]])

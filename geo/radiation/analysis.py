@@ -183,7 +183,7 @@ def analyse(
     estimator: str = "imputation",
     exposure: str = "nearest",
     kinds=None,
-    inference: str = "wild",
+    inference: str | None = None,
     draws: int = 999,
     wild_weights: str = "webb",
     placebo: str = "zones",
@@ -203,9 +203,9 @@ def analyse(
     pre-2026 behaviour).  ``kinds``: kinds of zone to treat separately (e.g. ("new-zone", "high-tech")).
     ``estimator``, ``inference``, ``draws``, ``wild_weights``: see :func:`geo.radiation.band_did`;
     ``inference="ri"`` draws ``draws`` placebo treatments of kind ``placebo`` ("zones" or "years").
-    The default inference is the restricted wild cluster bootstrap (it holds its level with few zones, where
-    clustered SEs do not; BENCHMARKS.md); without ``seed`` the bootstrap and placebo draws use seed 0, stated
-    in the result.
+    The default inference (None) is the restricted wild cluster bootstrap (it holds its level with few zones,
+    where clustered SEs do not; BENCHMARKS.md), "cluster" for ``estimator="cs"``; without ``seed`` the bootstrap
+    and placebo draws use seed 0, stated in the result.
     ``spatial``: also fit a spatial DID: ``spatial_model="rings"`` (default; host and ring exposures in a
     spatial lag panel with ``spatial_weights``, see :mod:`geo.radiation.spatial_rings`) or ``"queen"`` (the
     panel SDM with D = host x post and WD on ``weights``, static geography).
@@ -215,6 +215,8 @@ def analyse(
     check_choice("exposure", exposure, EXPOSURES)
     check_choice("placebo", placebo, ("zones", "years"))
     check_choice("spatial_model", spatial_model, ("rings", "queen"))
+    if inference is None:
+        inference = "cluster" if estimator == "cs" else "wild"
     if seed is None and str(inference).lower().split(":")[0] in ("wild", "ri"):
         seed = 0
     if isinstance(data.index, pd.MultiIndex) and id not in data.columns:

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import ModelError, OptionError, check_choice
+from geo.radiation import cs as cs_mod
 from geo.radiation import imputation, stacked, twfe
 from geo.radiation._common import critical_value, p_chi2, p_f, p_norm, p_t
 from geo.radiation.design import Design, design
@@ -14,7 +15,7 @@ from geo.radiation.results import BandDID, EventStudy, reach
 
 __all__ = ["ESTIMATORS", "band_did", "event_study", "apply_inference", "estimate"]
 
-ESTIMATORS = ("imputation", "stacked", "twfe")
+ESTIMATORS = ("imputation", "cs", "stacked", "twfe")
 
 
 def _inference_text(method, cutoff, draws, weights, lf: LinearFit) -> str:
@@ -125,6 +126,8 @@ def band_did(
     check_choice("estimator", estimator, ESTIMATORS)
     method, cutoff = parse_inference(inference)
     d = design(data, y, assignment, id=id, time=time, controls=controls)
+    if estimator == "cs":
+        return _band_did_cs(d, y, method, level)
     lf, pos, text, n_obs, n_units = estimate(d, estimator, window)
     labels = [lab for lab in d.labels if lab in pos]
     idx = [pos[lab] for lab in labels]
@@ -187,6 +190,48 @@ def band_did(
         reach_km=rch, assignment=d.geography, controls_table=ctl, dof=lf.dof, inference=info,
         exposure=exp.mode if exp is not None else "static", kinds=d.kinds, kind_tests=ktests, sample=used,
         notes=tuple(notes) + (exp.notes if exp is not None else ()),
+    )
+
+
+def _band_did_cs(d, y, method, level):
+    if method != "cluster":
+        raise OptionError(f"estimator='cs' supports inference='cluster' only (got {method!r}); use imputation for "
+                          "wild, conley or ri")
+    if d.controls:
+        raise OptionError("estimator='cs' takes no controls here (unconditional parallel trends); use imputation")
+    labels, est, V, G, cells = cs_mod.fit(d)
+    se = np.sqrt(np.clip(np.diag(V), 0, None))
+    dof = G - 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = p_t(est / se, dof)
+    z = critical_value(level, dof)
+    table, _ = _rows(d)
+    m = {lab: i for i, lab in enumerate(labels)}
+    pick = lambda arr: [arr[m[b]] if b in m else np.nan for b in table["band"]]  # noqa: E731
+    table["estimate"], table["se"], table["p"] = pick(est), pick(se), pick(p)
+    table["ci_lower"], table["ci_upper"] = pick(est - z * se), pick(est + z * se)
+    n_units = {}
+    for c in cells:
+        if c["t"] >= c["g"]:
+            n_units.setdefault(c["label"], {})[c["g"]] = c["n"]
+    table["n_units"] = [int(sum(n_units.get(b, {}).values())) for b in table["band"]]
+    if d.kinds:
+        rch = {k: reach(table[table["kind"] == k].reset_index(drop=True)) for k in d.kinds}
+        ktests = _kind_tests(table, pd.DataFrame(V, index=labels, columns=labels), d.kinds, dof)
+    else:
+        rch, ktests = reach(table), None
+        table = table.drop(columns="kind")
+    conv = "influence functions summed by unit (clustered), factor G/(G-1); t(G-1)"
+    exp = d.exposure
+    used = d.used
+    used["obs_used"] = int(len(d.df))
+    return BandDID(
+        y=y, method="cs", estimator=cs_mod.TEXT, table=table, cov=pd.DataFrame(V, index=labels, columns=labels),
+        controls=(), n_obs=int(len(d.df)), n_units=int(d.df[d.id].nunique()), n_clusters=int(G),
+        always_treated=d.always, level=level, reach_km=rch, assignment=d.geography, dof=dof,
+        inference={"method": "cluster", "description": conv, "clusters": "unit", "small_sample": conv},
+        exposure=exp.mode if exp is not None else "static", kinds=d.kinds, kind_tests=ktests, sample=used,
+        notes=exp.notes if exp is not None else (),
     )
 
 

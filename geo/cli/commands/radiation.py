@@ -177,10 +177,11 @@ def _check_years(cor, what):
 @zone_options
 @click.option(
     "--estimator",
-    type=click.Choice(["imputation", "stacked", "twfe"]),
+    type=click.Choice(["imputation", "cs", "stacked", "twfe"]),
     default="imputation",
     show_default=True,
-    help="imputation: BJS/Gardner two-stage with rings (robust to heterogeneous and dynamic effects); stacked: "
+    help="imputation: BJS/Gardner two-stage with rings (robust to heterogeneous and dynamic effects); cs: "
+    "Callaway-Sant'Anna ATT(g,t) per entry ring, not-yet-exposed controls (--inference cluster only); stacked: "
     "stacked DID with clean controls; twfe: classic two-way fixed effects (biased under dynamic effects).",
 )
 @click.option(
@@ -193,10 +194,10 @@ def _check_years(cor, what):
 )
 @click.option(
     "--inference",
-    default="wild",
-    show_default=True,
+    default=None,
     metavar="cluster|wild|ri|conley[:KM]",
-    help="wild: restricted wild cluster bootstrap (Webb weights, --draws, --seed; seed 0 when not given); "
+    help="Default wild (cluster for --estimator cs). wild: restricted wild cluster bootstrap (Webb weights, "
+    "--draws, --seed; seed 0 when not given); "
     "cluster: clustered by unit, t(G-1) (over-covers less than nominal with few zones); ri: randomization "
     "inference over placebo zones (--placebo); conley:KM: spatial HAC with a KM cutoff (default 200).",
 )
@@ -238,7 +239,8 @@ def command(
     from geo import radiation
     from geo.errors import OptionError
 
-    radiation.parse_inference(inference)
+    if inference is not None:
+        radiation.parse_inference(inference)
     if draws < 19:
         raise OptionError(f"--draws {draws}: give at least 19 (999 for published p-values)")
     controls = split_controls(controls)
