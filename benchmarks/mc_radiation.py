@@ -147,7 +147,7 @@ def spillover_diff_diff(df, units, ex):
 
 
 def run_design(name, spec, reps, wild_draws, units, peer=True, log=None, wild_pretrend=True, wild_estimates=None,
-               on_rep=None):
+               on_rep=None, estimators=("imputation", "cs", "stacked", "twfe"), pretrend=True):
     import warnings
 
     from geo import radiation as rad
@@ -161,7 +161,7 @@ def run_design(name, spec, reps, wild_draws, units, peer=True, log=None, wild_pr
     for r in range(reps):
         df = simulate(units, ex, tau, seed=spec["seed"] * 1000 + r)
         truth = truths(ex, tau, df)
-        for est in ("imputation", "stacked", "twfe"):
+        for est in estimators:
             t0 = time.perf_counter()
             fit = rad.band_did(df, "y_synthetic", ex, estimator=est)
             sec = time.perf_counter() - t0
@@ -199,13 +199,15 @@ def run_design(name, spec, reps, wild_draws, units, peer=True, log=None, wild_pr
                                      "cover": lo <= truth[g] <= hi, "seconds": sec})
             except ImportError:
                 peer = False
-        ev = rad.event_study(df, "y_synthetic", ex, window=(5, 5), draws=wild_draws if wild_pretrend else 0, seed=r)
-        allrow = ev.pretrend.set_index("band").loc["all"]
-        ev2 = rad.event_study(df, "y_synthetic", ex, window=(5, 5), estimator="twfe")
-        all2 = ev2.pretrend.set_index("band").loc["all"]
-        pre.append({"design": name, "rep": r, "imputation_F": allrow["p"] < 0.05,
-                    "imputation_wild": float(allrow["p_wild"] < 0.05) if pd.notna(allrow["p_wild"]) else np.nan,
-                    "twfe_chi2": all2["p"] < 0.05})
+        if pretrend:
+            ev = rad.event_study(df, "y_synthetic", ex, window=(5, 5), draws=wild_draws if wild_pretrend else 0,
+                                 seed=r)
+            allrow = ev.pretrend.set_index("band").loc["all"]
+            ev2 = rad.event_study(df, "y_synthetic", ex, window=(5, 5), estimator="twfe")
+            all2 = ev2.pretrend.set_index("band").loc["all"]
+            pre.append({"design": name, "rep": r, "imputation_F": allrow["p"] < 0.05,
+                        "imputation_wild": float(allrow["p_wild"] < 0.05) if pd.notna(allrow["p_wild"]) else np.nan,
+                        "twfe_chi2": all2["p"] < 0.05})
         if log:
             print(f"{name} rep {r + 1}/{reps}", file=log, flush=True)
         if on_rep is not None:  # keep what is done if the run is stopped
@@ -275,6 +277,9 @@ def main(argv=None):
     ap.add_argument("--fast", action="store_true", help="3 replications of the static and five-zone designs")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "mc_radiation"))
     ap.add_argument("--no-timing", action="store_true")
+    ap.add_argument("--estimators", default="imputation,cs,stacked,twfe")
+    ap.add_argument("--no-pretrend", action="store_true", help="skip the event studies (pre-trend test size)")
+    ap.add_argument("--no-peer", action="store_true", help="skip diff-diff")
     a = ap.parse_args(argv)
     from geo.boundaries import china
 
@@ -291,7 +296,9 @@ def main(argv=None):
 
         r, p = run_design(name, DESIGNS[name], reps, a.wild_draws, units, log=sys.stderr, on_rep=partial,
                           wild_pretrend=name in a.wild_pretrend.split(","),
-                          wild_estimates=name in a.wild_estimates.split(","))
+                          wild_estimates=name in a.wild_estimates.split(","),
+                          estimators=tuple(a.estimators.split(",")), pretrend=not a.no_pretrend,
+                          peer=not a.no_peer)
         res.append(r)
         pre.append(p)
         if not a.fast:  # write what is done so far
@@ -306,7 +313,8 @@ def _write(out, res, pre, timing, reps, wild_draws):
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     summ = summarise(res)
-    size = pre.groupby("design")[["imputation_F", "imputation_wild", "twfe_chi2"]].mean().reset_index()
+    cols = ["imputation_F", "imputation_wild", "twfe_chi2"]
+    size = pre.groupby("design")[cols].mean().reset_index() if len(pre) else pd.DataFrame(columns=["design", *cols])
     payload = {
         "synthetic_data": True,
         "reps": reps,

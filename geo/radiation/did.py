@@ -223,6 +223,12 @@ def _band_did_cs(d, y, method, level):
         table = table.drop(columns="kind")
     conv = "influence functions summed by unit (clustered), factor G/(G-1); t(G-1)"
     exp = d.exposure
+    single = sorted({c["label"] for c in cells if c["n"] == 1 and c["t"] >= c["g"]})
+    cs_notes = (
+        (f"cs: cohorts with a single treated unit in {', '.join(single)}: their own variance is not in the SE, "
+         "so those intervals are too narrow (Monte Carlo: host coverage 0.10 with 5 zones); use the imputation "
+         "estimator with --inference wild",) if single else ()
+    )
     used = d.used
     used["obs_used"] = int(len(d.df))
     return BandDID(
@@ -231,7 +237,7 @@ def _band_did_cs(d, y, method, level):
         always_treated=d.always, level=level, reach_km=rch, assignment=d.geography, dof=dof,
         inference={"method": "cluster", "description": conv, "clusters": "unit", "small_sample": conv},
         exposure=exp.mode if exp is not None else "static", kinds=d.kinds, kind_tests=ktests, sample=used,
-        notes=exp.notes if exp is not None else (),
+        notes=cs_notes + (exp.notes if exp is not None else ()),
     )
 
 
