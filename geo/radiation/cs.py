@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import ModelError
+from geo.radiation.design import entry_labels
 
 __all__ = ["TEXT", "fit"]
 
@@ -35,23 +36,12 @@ TEXT = (
 )
 
 
-def _entry(d):
-    exposed = d.df[~d.df["untreated"]].sort_values(d.time).drop_duplicates(d.id)
-    out = {}
-    for _, r in exposed.iterrows():
-        for lab, c in d.cols.items():
-            if r[c] != 0:
-                out[r[d.id]] = lab
-                break
-    return out
-
-
 def cells(d):
     """Per (label, g, t) cell: ATT, n_treated and the unit-level influence (dict unit -> value)."""
     df = d.df
     wide = df.pivot(index=d.id, columns=d.time, values=d.y)
     first = df.drop_duplicates(d.id).set_index(d.id)["first"].reindex(wide.index)
-    entry = pd.Series(_entry(d)).reindex(wide.index)
+    entry = pd.Series(entry_labels(d), dtype=object).reindex(wide.index)
     years = list(wide.columns)
     out = []
     for lab in d.cols:
