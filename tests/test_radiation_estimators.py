@@ -375,3 +375,18 @@ def test_callaway_santanna_per_ring(setup):
     assert cell["att"] == pytest.approx(dy[treated].mean() - dy[ctrl].mean(), abs=1e-12)
     with pytest.raises(GeoError, match="supports inference='cluster' only"):
         rad.band_did(df, "y_synthetic", ex, estimator="cs", inference="wild")
+
+
+def test_imputation_by_cohort_averages_to_the_overall_effect(setup):
+    """The overall group effect is the exposed-unit-year weighted mean of the cohort effects (same first stage)."""
+    _, ex, df = setup
+    fit = rad.band_did(df, "y_synthetic", ex)
+    bc = fit.by_cohort
+    d = design(df, "y_synthetic", ex)
+    rows = d.df[d.df["D_host"] != 0]
+    w = rows.groupby("first").size()
+    host = bc[bc["band"] == "host"].set_index("cohort")
+    assert set(host.index) == set(w.index.astype(int))
+    avg = float((host["estimate"] * w.reindex(host.index).to_numpy()).sum() / w.sum())
+    assert avg == pytest.approx(fit.table.set_index("band").at["host", "estimate"], rel=1e-10)
+    assert fit.to_json()["by_cohort"][0]["band"] == "host"

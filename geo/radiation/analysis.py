@@ -96,6 +96,7 @@ class RadiationAnalysis:
             "always_treated_dropped": d["always_treated_dropped"],
             "warnings": d["warnings"],
             **({"kind_equality_tests": d["kind_equality_tests"]} if "kind_equality_tests" in d else {}),
+            **({"by_cohort": d["by_cohort"]} if "by_cohort" in d else {}),
             "band_means": [
                 {k: (_num(v) if k not in ("band", "n_units") else v) for k, v in r.items()}
                 for r in self.band_means.to_dict("records")

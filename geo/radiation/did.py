@@ -184,13 +184,34 @@ def band_did(
     used = d.used
     used["obs_used"] = int(n_obs)
     exp = d.exposure
+    cohorts = _by_cohort(d, level) if estimator == "imputation" else None
     return BandDID(
         y=y, method=estimator, estimator=text, table=table, cov=cov, controls=d.controls, n_obs=int(n_obs),
         n_units=int(d.df[id].nunique()), n_clusters=int(lf.G), always_treated=d.always, level=level,
         reach_km=rch, assignment=d.geography, controls_table=ctl, dof=lf.dof, inference=info,
         exposure=exp.mode if exp is not None else "static", kinds=d.kinds, kind_tests=ktests, sample=used,
-        notes=tuple(notes) + (exp.notes if exp is not None else ()),
+        notes=tuple(notes) + (exp.notes if exp is not None else ()), by_cohort=cohorts,
     )
+
+
+def _by_cohort(d, level):
+    """Imputation effects by group x cohort (first exposure year), clustered SEs (two-stage GMM)."""
+    fs = imputation.first_stage(d)
+    X, meta = imputation.cohort_columns(fs, d)
+    lf = imputation.second_stage(fs, X, [f"{lab}|{g}" for lab, g in meta])
+    V = lf.cov()
+    se = np.sqrt(np.clip(np.diag(V), 0, None))
+    z = critical_value(level, lf.dof)
+    rows = []
+    for j, name in enumerate(lf.names):
+        lab, g = name.rsplit("|", 1)
+        n = int(fs.df.loc[(fs.df[d.cols[lab]] != 0) & (fs.df["first"] == int(g)), d.id].nunique())
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = float(p_t(lf.theta[j] / se[j], lf.dof))
+        rows.append({"band": lab, "cohort": int(g), "estimate": float(lf.theta[j]), "se": float(se[j]), "p": p,
+                     "ci_lower": float(lf.theta[j] - z * se[j]), "ci_upper": float(lf.theta[j] + z * se[j]),
+                     "n_units": n})
+    return pd.DataFrame(rows)
 
 
 def _band_did_cs(d, y, method, level):

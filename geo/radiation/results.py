@@ -41,7 +41,8 @@ class BandDID:
     last ring in the run, from the nearest, whose interval excludes zero with
     the nearest ring's sign (0 when the nearest is not distinguishable from
     zero; per kind with several kinds).  ``kind_tests``: tests that each
-    group's effect is equal across kinds.
+    group's effect is equal across kinds.  ``by_cohort`` (imputation only):
+    the effects by group and cohort (first exposure year).
     """
 
     y: str
@@ -65,6 +66,7 @@ class BandDID:
     kind_tests: pd.DataFrame | None = field(repr=False, default=None)
     sample: dict = field(default_factory=dict)
     notes: tuple = ()
+    by_cohort: pd.DataFrame | None = field(repr=False, default=None)
 
     #: below this many treated units in a group, clustered standard errors are flagged as unreliable
     FEW_TREATED = 10
@@ -145,6 +147,13 @@ class BandDID:
             "warnings": list(self.warnings),
             "notes": list(self.notes),
         }
+        if self.by_cohort is not None:
+            out["by_cohort"] = [
+                {"band": r["band"], "cohort": int(r["cohort"]), "estimate": _num(r["estimate"]), "se": _num(r["se"]),
+                 "p": _num(r["p"]), "ci_lower": _num(r["ci_lower"]), "ci_upper": _num(r["ci_upper"]),
+                 "n_units": int(r["n_units"])}
+                for r in self.by_cohort.to_dict("records")
+            ]
         if self.kind_tests is not None:
             out["kind_equality_tests"] = [
                 {"group": r["group"], "stat": _num(r["stat"]), "df": int(r["df"]), "p": _num(r["p"])}
