@@ -3,7 +3,9 @@ Stata-convention clustered covariance), on the SYNTHETIC demo panel (337 units x
 
     python benchmarks/bench_radiation.py
 
-Also times the band assignment (centroid and area) and the stacked estimator, which have no R peer here.
+Also times the band assignment (centroid and area), the time-varying exposure, the stacked and imputation
+estimators and the wild bootstrap, which have no R peer here (the imputation estimator's peer, diff-diff, is
+timed from a cold process by benchmarks/mc_radiation.py).
 Prints a Markdown table; the figures go into BENCHMARKS.md (section "Radiation").
 """
 
@@ -62,10 +64,10 @@ def main(reps: int = 5) -> None:
     panel = demo_panel()
     controls = ["invest_share_synthetic", "log_pop_density_synthetic"]
     asg = rad.assign_bands(units, zones=zones, bands=DEMO_BANDS)
-    fit = rad.band_did(panel, "log_gdp_pc_synthetic", asg, controls=controls)
+    fit = rad.band_did(panel, "log_gdp_pc_synthetic", asg, controls=controls, estimator="twfe")
 
     rows = []
-    t_geo = _median_time(lambda: rad.band_did(panel, "log_gdp_pc_synthetic", asg, controls=controls), reps)
+    t_geo = _median_time(lambda: rad.band_did(panel, "log_gdp_pc_synthetic", asg, controls=controls, estimator="twfe"), reps)
     rscript = shutil.which("Rscript")
     if rscript:
         keep = ~panel["adcode"].isin(fit.always_treated)
@@ -100,6 +102,15 @@ def main(reps: int = 5) -> None:
         rows.append(("band-DID TWFE + clustered SE (8088 obs)", t_geo, None, "Rscript not found"))
     t_st = _median_time(lambda: rad.band_did(panel, "log_gdp_pc_synthetic", asg, estimator="stacked"), reps)
     rows.append(("stacked DID (no peer here)", t_st, None, ""))
+    years = sorted(panel["year"].unique())
+    t_e = _median_time(lambda: rad.exposure(units, years=years, zones=zones, bands=DEMO_BANDS), reps)
+    rows.append(("time-varying exposure, nearest (337 units x 24 years, 19 zones)", t_e, None, ""))
+    ex = rad.exposure(units, years=years, zones=zones, bands=DEMO_BANDS)
+    t_i = _median_time(lambda: rad.band_did(panel, "log_gdp_pc_synthetic", ex, controls=controls), reps)
+    rows.append(("imputation band-DID + GMM clustered SE (no peer here; see mc_radiation)", t_i, None, ""))
+    t_w = _median_time(lambda: rad.band_did(panel, "log_gdp_pc_synthetic", ex, controls=controls, inference="wild",
+                                            seed=1), max(1, reps // 2))
+    rows.append(("imputation + restricted wild bootstrap, 999 draws x 4 effects", t_w, None, ""))
     t_c = _median_time(lambda: rad.assign_bands(units, zones=zones, bands=DEMO_BANDS), reps)
     rows.append(("band assignment, centroid (337 units, 19 zones)", t_c, None, ""))
     t_a = _median_time(lambda: rad.assign_bands(units, zones=zones, bands=DEMO_BANDS, assign="area"), max(1, reps // 2))

@@ -111,7 +111,8 @@ def run_demo(out="maps", *, draws: int = 1000, permutations: int = 999, seed: in
         nz = zones.registry("new-zone")
         analysis = radiation.analyse(
             panel.reset_index(), DEMO_Y, units=units, zones=nz, bands=DEMO_BANDS, controls=DEMO_X,
-            id=data.id_name, time="year", event=True, spatial=True, weights=w, seed=seed, synthetic=True,
+            id=data.id_name, time="year", estimator="imputation", exposure="nearest", event=True, spatial=True,
+            spatial_model="rings", seed=seed, synthetic=True,
         )
         _write_json(tmp / "radiation.json", analysis.to_json())
 

@@ -297,7 +297,7 @@ def test_bad_inputs(sim, asg400):
     with pytest.raises(GeoError, match="empty or non-numeric"):
         rad.band_did(bad, "y_synthetic", asg400)
     with pytest.raises(OptionError):
-        rad.band_did(sim, "y_synthetic", asg400, estimator="cs")
+        rad.band_did(sim, "y_synthetic", asg400, estimator="did2s")
     with pytest.raises(OptionError):
         rad.assign_bands(asg400.table, zones=None, corridor=None, assign="nearest")
     dup = pd.concat([sim, sim.iloc[:1]])
@@ -362,7 +362,7 @@ def test_cli_radiation_json(sim_csv, capsys):
     assert rc == 0
     js = json.loads(out)
     assert js["estimator"].startswith("imputation DID") and js["method"] == "imputation"  # the new default
-    assert js["inference"]["method"] == "cluster" and js["exposure"] == "nearest"
+    assert js["inference"]["method"] == "wild" and js["inference"]["seed"] == 0 and js["exposure"] == "nearest"
     assert [b["band"] for b in js["bands"]] == ["host", "0-100 km", "100-200 km", "200-300 km", "300-400 km"]
     b = {r["band"]: r for r in js["bands"]}
     assert b["100-200 km"]["lower_km"] == 100 and b["100-200 km"]["upper_km"] == 200

@@ -10,7 +10,8 @@ The package follows the data, one way:
 ``twfe`` · ``stacked`` · ``imputation``   the estimators, each linear in the outcome
 ``inference``  clustered, restricted wild cluster bootstrap, Conley, randomization; sup-t bands
 ``did``        :func:`band_did` and :func:`event_study` over the estimators
-``spatial_did`` the panel-SDM spatial DID
+``spatial_rings`` the spatial DID that sees rings (spatial lag panel with host and ring exposures)
+``spatial_did`` the panel-SDM spatial DID with D and WD (queen, static geography)
 ``analysis``   :func:`analyse`, the one call behind ``geo radiation``
 ``scenario``   the new-zone scenario (also importable as :mod:`geo.scenario`)
 """
@@ -39,6 +40,7 @@ from geo.radiation.geometry import (
 from geo.radiation.inference import INFERENCE, parse_inference
 from geo.radiation.results import BandDID, EventStudy
 from geo.radiation.spatial_did import SpatialDID, queen_weights, spatial_did
+from geo.radiation.spatial_rings import RingSpatialDID, ring_spatial_did
 
 __all__ = [
     "DEFAULT_BANDS",
@@ -68,6 +70,8 @@ __all__ = [
     "queen_weights",
     "SpatialDID",
     "spatial_did",
+    "RingSpatialDID",
+    "ring_spatial_did",
     "Placebo",
     "RadiationAnalysis",
     "analyse",

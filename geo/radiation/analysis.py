@@ -15,6 +15,7 @@ from geo.radiation.exposure import exposure as make_exposure
 from geo.radiation.geometry import DEFAULT_BANDS
 from geo.radiation.results import BandDID, EventStudy
 from geo.radiation.spatial_did import SpatialDID, spatial_did
+from geo.radiation.spatial_rings import RingSpatialDID, ring_spatial_did
 
 __all__ = ["band_summary", "RadiationAnalysis", "analyse"]
 
@@ -63,7 +64,7 @@ class RadiationAnalysis:
     band_means: pd.DataFrame = field(repr=False)
     did: BandDID = field(repr=False)
     event: EventStudy | None = field(default=None, repr=False)
-    spatial: SpatialDID | None = field(default=None, repr=False)
+    spatial: SpatialDID | RingSpatialDID | None = field(default=None, repr=False)
     synthetic: bool = False
     exposure: Exposure | None = field(default=None, repr=False)
 
@@ -95,6 +96,7 @@ class RadiationAnalysis:
             "always_treated_dropped": d["always_treated_dropped"],
             "warnings": d["warnings"],
             **({"kind_equality_tests": d["kind_equality_tests"]} if "kind_equality_tests" in d else {}),
+            **({"by_cohort": d["by_cohort"]} if "by_cohort" in d else {}),
             "band_means": [
                 {k: (_num(v) if k not in ("band", "n_units") else v) for k, v in r.items()}
                 for r in self.band_means.to_dict("records")
@@ -182,12 +184,14 @@ def analyse(
     estimator: str = "imputation",
     exposure: str = "nearest",
     kinds=None,
-    inference: str = "cluster",
+    inference: str | None = None,
     draws: int = 999,
     wild_weights: str = "webb",
     placebo: str = "zones",
     event: bool = False,
     spatial: bool = False,
+    spatial_model: str = "rings",
+    spatial_weights: str = "idw:1:300km",
     weights="queen",
     window: tuple[int, int] = (5, 5),
     seed=None,
@@ -200,11 +204,22 @@ def analyse(
     pre-2026 behaviour).  ``kinds``: kinds of zone to treat separately (e.g. ("new-zone", "high-tech")).
     ``estimator``, ``inference``, ``draws``, ``wild_weights``: see :func:`geo.radiation.band_did`;
     ``inference="ri"`` draws ``draws`` placebo treatments of kind ``placebo`` ("zones" or "years").
+    The default inference (None) is the restricted wild cluster bootstrap (it holds its level with few zones,
+    where clustered SEs do not; BENCHMARKS.md), "cluster" for ``estimator="cs"``; without ``seed`` the bootstrap
+    and placebo draws use seed 0, stated in the result.
+    ``spatial``: also fit a spatial DID: ``spatial_model="rings"`` (default; host and ring exposures in a
+    spatial lag panel with ``spatial_weights``, see :mod:`geo.radiation.spatial_rings`) or ``"queen"`` (the
+    panel SDM with D = host x post and WD on ``weights``, static geography).
     """
     from geo.errors import OptionError, check_choice
 
     check_choice("exposure", exposure, EXPOSURES)
     check_choice("placebo", placebo, ("zones", "years"))
+    check_choice("spatial_model", spatial_model, ("rings", "queen"))
+    if inference is None:
+        inference = "cluster" if estimator == "cs" else "wild"
+    if seed is None and str(inference).lower().split(":")[0] in ("wild", "ri"):
+        seed = 0
     if isinstance(data.index, pd.MultiIndex) and id not in data.columns:
         data = data.reset_index()
     if time not in data.columns:
@@ -227,7 +242,7 @@ def analyse(
         real_hosts = {h for v in asg.table.index[asg.table["host"]] for h in [v]}
         eligible = tuple(sorted(i for i in units.index.astype(str) if i in ids_with_data and i not in real_hosts))
         zz = zones if not kinds else zones[zones["kind"].astype(str).isin(list(kinds))]
-        zz = zz[pd.to_numeric(zz["approval_year"], errors="coerce") <= years[-1]]
+        zz = zz[(pd.to_numeric(zz["approval_year"], errors="coerce").astype(float) <= years[-1]).to_numpy(dtype=bool)]
 
         def build(z):
             if exposure == "static":
@@ -247,11 +262,14 @@ def analyse(
         if event
         else None
     )
-    sp_ = (
-        spatial_did(data, y, asg, units=units, weights=weights, id=id, time=time, controls=controls, seed=seed)
-        if spatial
-        else None
-    )
+    sp_ = None
+    if spatial and spatial_model == "rings":
+        if not isinstance(treat, Exposure):
+            raise OptionError("the spatial DID with rings needs a time-varying exposure (nearest or count)")
+        sp_ = ring_spatial_did(data, y, treat, units=units, weights=spatial_weights, id=id, time=time,
+                               controls=controls, seed=seed)
+    elif spatial:
+        sp_ = spatial_did(data, y, asg, units=units, weights=weights, id=id, time=time, controls=controls, seed=seed)
     return RadiationAnalysis(
         assignment=asg, band_means=means, did=did, event=ev, spatial=sp_, synthetic=synthetic,
         exposure=treat if isinstance(treat, Exposure) else None,

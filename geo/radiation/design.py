@@ -20,7 +20,7 @@ import pandas as pd
 from geo.errors import ModelError, SchemaError
 from geo.radiation.exposure import BandAssignment, Exposure
 
-__all__ = ["Design", "design", "labels_of"]
+__all__ = ["Design", "design", "labels_of", "entry_labels"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,3 +140,14 @@ def design(data, y: str, treatment, *, id: str = "adcode", time: str = "year", c
         df=df, y=y, id=id, time=time, controls=controls, labels=tuple(labels), cols=cols, always=always,
         geography=geography, exposure=treatment if isinstance(treatment, Exposure) else None,
     )
+
+
+def entry_labels(d: Design) -> dict:
+    """unit id -> its entry group: the first treatment label (in ``d.cols`` order) non-zero in its first
+    exposed year in the sample.  Leads and Callaway-Sant'Anna cohorts are defined by it."""
+    df = d.df
+    cols = list(d.cols.items())
+    exposed = df[~df["untreated"]].sort_values(d.time).drop_duplicates(d.id)
+    D = exposed[[c for _, c in cols]].to_numpy() != 0
+    first = D.argmax(axis=1)
+    return {u: cols[k][0] for u, k, any_ in zip(exposed[d.id], first, D.any(axis=1)) if any_}

@@ -499,10 +499,10 @@ def exposure(
         target = f"corridor {corridor.name}"
     else:
         zf_all = zones.reset_index(drop=True)
-        yrs = pd.to_numeric(zf_all["approval_year"], errors="coerce")
-        keep_rows = (yrs <= years[-1]).to_numpy()
+        yrs = pd.to_numeric(zf_all["approval_year"], errors="coerce").astype(float)
+        keep_rows = (yrs <= years[-1]).to_numpy(dtype=bool)
         if kinds:
-            keep_rows &= zf_all["kind"].astype(str).str.strip().isin(kinds).to_numpy()
+            keep_rows = keep_rows & zf_all["kind"].astype(str).str.strip().isin(kinds).to_numpy()
         if not keep_rows.any():
             raise InputError(f"no zone is approved by {years[-1]}, the last year of the data")
         asg = assign_bands(units, zones=zf_all[keep_rows], bands=edges, assign=assign)

@@ -40,6 +40,7 @@ import pandas as pd
 
 from geo.errors import ModelError
 from geo.radiation._fe import FirstStage
+from geo.radiation.design import entry_labels
 from geo.radiation.inference import LinearFit
 from geo.radiation.twfe import fit_fe_ols
 
@@ -143,15 +144,7 @@ def pretrend(d, pre: int):
     df = d.df
     unt = df[df["untreated"]].reset_index(drop=True)
     rel = (unt[d.time] - unt["first"]).to_numpy()
-    # entry label: the group of each unit in its first exposed year
-    exposed = d.df[~d.df["untreated"]].sort_values(d.time).drop_duplicates(d.id)
-    entry = {}
-    for _, r in exposed.iterrows():
-        for lab, c in d.cols.items():
-            if r[c] != 0:
-                entry[r[d.id]] = lab
-                break
-    ent = unt[d.id].map(entry).to_numpy(dtype=object)
+    ent = unt[d.id].map(entry_labels(d)).to_numpy(dtype=object)
     cols, meta = [], []
     for lab in d.cols:
         for k in range(-pre, 0):

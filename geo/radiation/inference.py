@@ -41,6 +41,7 @@ import numpy as np
 
 from geo.errors import OptionError
 
+from geo.radiation._common import p_f as _p_f
 from geo.radiation._fe import indicator
 
 __all__ = ["INFERENCE", "LinearFit", "parse_inference", "sup_t_critical", "ri_pvalues", "wald_test"]
@@ -134,41 +135,9 @@ class LinearFit:
 
     def wild(self, j: int, *, draws: int = 999, weights: str = "webb", seed=None, level: float = 0.95):
         """Restricted wild cluster bootstrap for parameter j: (p-value for theta_j = 0, (lower, upper))."""
-        if weights not in WILD_WEIGHTS:
-            raise OptionError(f"wild weights={weights!r}: choose one of {', '.join(WILD_WEIGHTS)}")
-        rng = np.random.default_rng(seed)
-        G = self.G
-        W = _weights(weights, (G, draws), rng)
-        a = self.A[j]
-        C = indicator(self.cluster, G)
-        u0, u1 = self._restricted(j)
-        # theta*(v) = a.(y - u_r) + (a*u_r) C' w
-        th_a0 = a @ (self.y - u0) + (C @ (a * u0)) @ W
-        th_a1 = -(a @ u1) + (C @ (a * u1)) @ W
-        # psi*(v) = Q (y - u_r) + Q diag(u_r) C' w with Q = C diag(a) R, R = T - Xt A; built in cluster chunks
-        P0 = np.zeros((G, draws))
-        P1 = np.zeros((G, draws))
-        Z_all = C.T.multiply(a[:, None]).tocsc()  # n x G: diag(a) C'
-        for lo in range(0, G, 64):
-            Z = Z_all[:, lo: lo + 64].toarray()
-            Qt = self.Tt(Z) - self.A.T @ (self.Xt.T @ Z)  # n x chunk: R' diag(a) C'
-            P0[lo: lo + 64] = (Qt.T @ (self.y - u0))[:, None] + (Qt.T * u0[None, :]) @ C.T @ W
-            P1[lo: lo + 64] = (Qt.T @ (-u1))[:, None] + (Qt.T * u1[None, :]) @ C.T @ W
-        s00 = (P0 * P0).sum(0)
-        s01 = (P0 * P1).sum(0)
-        s11 = (P1 * P1).sum(0)
-        c = self.factor
-        se_obs = float(np.sqrt(max(self.cov()[j, j], 0.0)))
+        pval = self.wild_pvalue(j, draws=draws, weights=weights, seed=seed)
         theta = float(self.theta[j])
-
-        def pval(v):
-            num = th_a0 + v * th_a1 - v
-            var = c * (s00 + 2 * v * s01 + v * v * s11)
-            tstar = num / np.sqrt(np.maximum(var, 1e-300))
-            t = (theta - v) / se_obs if se_obs > 0 else np.inf
-            return float(np.mean(np.abs(tstar) >= abs(t)))
-
-        p0 = pval(0.0)
+        se_obs = float(np.sqrt(max(self.cov()[j, j], 0.0)))
         alpha = 1 - level
         span = max(se_obs, 1e-12)
 
@@ -187,14 +156,50 @@ class LinearFit:
                     out = mid
             return (inside + out) / 2
 
-        return p0, (edge(-1.0), edge(+1.0))
+        return pval(0.0), (edge(-1.0), edge(+1.0))
+
+    def wild_pvalue(self, j: int, *, draws: int = 999, weights: str = "webb", seed=None):
+        """The function v -> restricted wild cluster bootstrap p-value of H0: theta_j = v (same draws for all v)."""
+        if weights not in WILD_WEIGHTS:
+            raise OptionError(f"wild weights={weights!r}: choose one of {', '.join(WILD_WEIGHTS)}")
+        rng = np.random.default_rng(seed)
+        G = self.G
+        W = _weights(weights, (G, draws), rng)
+        a = self.A[j]
+        C = indicator(self.cluster, G)
+        u0, u1 = self._restricted(j)
+        # theta*(v) = a.(y - u_r) + (a*u_r) C' w
+        th_a0 = a @ (self.y - u0) + (C @ (a * u0)) @ W
+        th_a1 = -(a @ u1) + (C @ (a * u1)) @ W
+        # psi*(v) = Q (y - u_r) + Q diag(u_r) C' w with Q = C diag(a) R, R = T - Xt A; built in cluster chunks
+        P0 = np.zeros((G, draws))
+        P1 = np.zeros((G, draws))
+        Z_all = C.T.multiply(a[:, None]).tocsc()  # n x G: diag(a) C'
+        for lo in range(0, G, 64):
+            Z = Z_all[:, lo: lo + 64].toarray()
+            Qt = self.Tt(Z) - self.A.T @ (self.Xt.T @ Z)  # n x chunk: R' diag(a) C'
+            P0[lo: lo + 64] = (Qt.T @ (self.y - u0))[:, None] + np.asarray(C @ (Qt * u0[:, None])).T @ W
+            P1[lo: lo + 64] = (Qt.T @ (-u1))[:, None] + np.asarray(C @ (Qt * u1[:, None])).T @ W
+        s00 = (P0 * P0).sum(0)
+        s01 = (P0 * P1).sum(0)
+        s11 = (P1 * P1).sum(0)
+        c = self.factor
+        se_obs = float(np.sqrt(max(self.cov()[j, j], 0.0)))
+        theta = float(self.theta[j])
+
+        def pval(v):
+            num = th_a0 + v * th_a1 - v
+            var = c * (s00 + 2 * v * s01 + v * v * s11)
+            tstar = num / np.sqrt(np.maximum(var, 1e-300))
+            t = (theta - v) / se_obs if se_obs > 0 else np.inf
+            return float(np.mean(np.abs(tstar) >= abs(t)))
+
+        return pval
 
 
 def wald_test(fit: LinearFit, idx, *, draws: int = 0, weights: str = "webb", seed=None) -> dict:
     """Joint test that theta[idx] = 0: clustered Wald/q against F(q, G-1); with ``draws`` > 0 also the
     restricted wild cluster bootstrap p-value of the Wald statistic (restricted: all of idx = 0)."""
-    from scipy.stats import f as fdist
-
     idx = list(idx)
     q = len(idx)
     if q == 0:
@@ -203,7 +208,7 @@ def wald_test(fit: LinearFit, idx, *, draws: int = 0, weights: str = "webb", see
     V = fit.cov()[np.ix_(idx, idx)]
     Vi = np.linalg.pinv(V)
     stat = float(b @ Vi @ b)
-    p_f = float(fdist.sf(stat / q, q, fit.dof))
+    p_f = float(_p_f(stat / q, q, fit.dof))
     out = {"stat": stat, "df": q, "p": p_f, "p_wild": None}
     if draws:
         rng = np.random.default_rng(seed)
@@ -224,7 +229,7 @@ def wald_test(fit: LinearFit, idx, *, draws: int = 0, weights: str = "webb", see
             for lo in range(0, G, 64):
                 Z = Z_all[:, lo: lo + 64].toarray()
                 Qt = fit.Tt(Z) - fit.A.T @ (fit.Xt.T @ Z)
-                Pj[lo: lo + 64] = (Qt.T @ (fit.y - ur))[:, None] + (Qt.T * ur[None, :]) @ C.T @ W
+                Pj[lo: lo + 64] = (Qt.T @ (fit.y - ur))[:, None] + np.asarray(C @ (Qt * ur[:, None])).T @ W
             psis.append(Pj)
         P = np.stack(psis, axis=2)  # G x B x q
         Vs = fit.factor * np.einsum("gbi,gbj->bij", P, P)

@@ -41,7 +41,8 @@ class BandDID:
     last ring in the run, from the nearest, whose interval excludes zero with
     the nearest ring's sign (0 when the nearest is not distinguishable from
     zero; per kind with several kinds).  ``kind_tests``: tests that each
-    group's effect is equal across kinds.
+    group's effect is equal across kinds.  ``by_cohort`` (imputation only):
+    the effects by group and cohort (first exposure year).
     """
 
     y: str
@@ -65,6 +66,7 @@ class BandDID:
     kind_tests: pd.DataFrame | None = field(repr=False, default=None)
     sample: dict = field(default_factory=dict)
     notes: tuple = ()
+    by_cohort: pd.DataFrame | None = field(repr=False, default=None)
 
     #: below this many treated units in a group, clustered standard errors are flagged as unreliable
     FEW_TREATED = 10
@@ -145,6 +147,13 @@ class BandDID:
             "warnings": list(self.warnings),
             "notes": list(self.notes),
         }
+        if self.by_cohort is not None:
+            out["by_cohort"] = [
+                {"band": r["band"], "cohort": int(r["cohort"]), "estimate": _num(r["estimate"]), "se": _num(r["se"]),
+                 "p": _num(r["p"]), "ci_lower": _num(r["ci_lower"]), "ci_upper": _num(r["ci_upper"]),
+                 "n_units": int(r["n_units"])}
+                for r in self.by_cohort.to_dict("records")
+            ]
         if self.kind_tests is not None:
             out["kind_equality_tests"] = [
                 {"group": r["group"], "stat": _num(r["stat"]), "df": int(r["df"]), "p": _num(r["p"])}
@@ -154,21 +163,22 @@ class BandDID:
 
     def summary(self) -> str:
         inf = self.inference
+        w = max(14, *(len(b) for b in self.table["band"]))
         lines = [
             f"distance-band DID of {self.y} ({self.method}, {self.exposure} exposure) around {self.assignment.target}",
             f"  {self.estimator}",
             f"  inference: {inf.get('description', '')}",
             f"  obs {self.n_obs}, units {self.n_units}, clusters {self.n_clusters}; "
             f"{len(self.always_treated)} always-treated units dropped",
-            f"  {'band':>22} {'estimate':>10} {'se':>9} {'p':>7}  {int(self.level * 100)}% interval   units",
+            f"  {'band':>{w}} {'estimate':>10} {'se':>9} {'p':>7}  {int(self.level * 100)}% interval   units",
         ]
         for r in self.table.itertuples():
             lines.append(
-                f"  {r.band:>22} {r.estimate:>10.4f} {r.se:>9.4f} {r.p:>7.3f}  [{r.ci_lower:.4f}, {r.ci_upper:.4f}] {r.n_units:>5}"
+                f"  {r.band:>{w}} {r.estimate:>10.4f} {r.se:>9.4f} {r.p:>7.3f}  [{r.ci_lower:.4f}, {r.ci_upper:.4f}] {r.n_units:>5}"
             )
         if self.controls_table is not None and len(self.controls_table):
             for name, r in self.controls_table.iterrows():
-                lines.append(f"  {name:>22} {r['estimate']:>10.4f} {r['se']:>9.4f} {r['p']:>7.3f}")
+                lines.append(f"  {name:>{w}} {r['estimate']:>10.4f} {r['se']:>9.4f} {r['p']:>7.3f}")
         if self.kind_tests is not None:
             for r in self.kind_tests.itertuples():
                 lines.append(f"  equal across kinds, {r.group}: F({r.df}, {self.dof}) = {r.stat:.2f}, p = {r.p:.3f}")
@@ -258,8 +268,14 @@ class EventStudy:
         lines.append(f"  pre-trend tests (all leads = 0; {self.pretrend_method}):")
         for r in self.pretrend.to_dict("records"):
             pw = r.get("p_wild")
-            extra = f", wild bootstrap p = {pw:.3f}" if pw is not None and np.isfinite(pw) else ""
-            lines.append(f"  {r['band']:>22}: Wald = {r['wald']:.2f} (df {int(r['df'])}), p = {r['p']:.3f}{extra}")
+            if pw is not None and np.isfinite(pw):
+                lines.append(f"  {r['band']:>22}: wild bootstrap p = {pw:.3f} (Wald {r['wald']:.2f}, df {int(r['df'])}; "
+                             f"analytic p = {r['p']:.3f})")
+            else:
+                lines.append(f"  {r['band']:>22}: Wald = {r['wald']:.2f} (df {int(r['df'])}), p = {r['p']:.3f}")
+        if self.method == "imputation" and self.pretrend.get("p_wild") is not None:
+            lines.append("  read the wild bootstrap p: the analytic p over-rejects badly when few units are treated "
+                         "(Monte Carlo in BENCHMARKS.md, section Radiation)")
         return "\n".join(lines)
 
     __str__ = summary

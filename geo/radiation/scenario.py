@@ -36,6 +36,7 @@ from geo.radiation.geometry import band_label, resolve_unit
 from geo.radiation.geometry import corridor as make_corridor
 from geo.radiation.results import BandDID
 from geo.radiation.spatial_did import SpatialDID
+from geo.radiation.spatial_rings import RingSpatialDID, simulate_effects, zone_effects
 
 __all__ = ["Scenario", "new_zone", "new_corridor", "locate"]
 
@@ -201,13 +202,23 @@ def new_zone(fit, *, host=None, at=None, year: int, units=None, level: float = 0
     is_new_host = (tab.index == hid)
     dist = np.where(is_new_host, 0.0, dist)
     before = tab["band"].to_numpy(dtype=object)
-    if isinstance(fit, BandDID):
-        nearer = dist < tab["distance_km"].to_numpy()
-        after = before.copy()
-        cand = _group_of(dist, fit.assignment.edges)
-        change = nearer & ~tab["host"].to_numpy() & ~is_new_host
-        after[change] = cand[change]
-        after[is_new_host] = "host"
+    nearer = dist < tab["distance_km"].to_numpy()
+    after = before.copy()
+    cand = _group_of(dist, fit.assignment.edges)
+    change = nearer & ~tab["host"].to_numpy() & ~is_new_host
+    after[change] = cand[change]
+    after[is_new_host] = "host"
+    if isinstance(fit, RingSpatialDID):
+        eff, lo, hi = _ring_effects(fit, tab, before, after, cand, is_new_host, level, draws, seed)
+        model = "sar-rings"
+        method = (
+            "spatial DID with rings: change = (I - rho W)^-1 (b dh + sum_k theta_k dR_k) for the new host dh and "
+            f"the ring exposures it changes ({fit.exposure_mode}); {int(level * 100)}% percentile interval over "
+            f"{draws} draws of (rho, b, theta) from the ML covariance"
+        )
+    elif isinstance(fit, BandDID):
+        if fit.kinds:
+            raise OptionError("the scenario places one kind of zone: fit the band model on one kind")
         eff, lo, hi = _contrast(fit, before, after, level)
         model = "bands"
         method = (
@@ -215,6 +226,7 @@ def new_zone(fit, *, host=None, at=None, year: int, units=None, level: float = 0
             f"the clustered covariance; {fit.method} estimates"
         )
     elif isinstance(fit, SpatialDID):
+        after = np.where(is_new_host, "host", before)
         eff, lo, hi = _sdm_effects(fit, is_new_host & ~tab["host"].to_numpy(), level, draws, seed)
         after = np.where(is_new_host, "host", before)
         model = "sdm"
@@ -223,7 +235,7 @@ def new_zone(fit, *, host=None, at=None, year: int, units=None, level: float = 0
             f"{int(level * 100)}% percentile interval over {draws} draws of (rho, b, t) from the ML covariance"
         )
     else:
-        raise OptionError(f"fit must be a BandDID or SpatialDID result, got {type(fit).__name__}")
+        raise OptionError(f"fit must be a BandDID, SpatialDID or RingSpatialDID result, got {type(fit).__name__}")
     label = f"new zone at {tab.at[hid, 'name']} ({hid})" if host is not None else f"new zone at ({lon:.4f}, {lat:.4f})"
     return _result(fit, tab, dist, before, after, eff, lo, hi, model, label, int(year), lon, lat, hid, level, method)
 
@@ -246,6 +258,45 @@ def _result(fit, tab, dist, before, after, eff, lo, hi, model, label, year, lon,
         y=fit.y, model=model, what=label, start_year=year, lon=lon, lat=lat, host=hid,
         table=out, level=level, method=method,
     )
+
+
+def _ring_effects(fit, tab, before, after, cand, is_new_host, level, draws, seed):
+    """(effect, lower, upper) per unit of ``tab`` for the ring spatial DID (see new_zone)."""
+    ids = list(fit.ids)
+    pos = pd.Index(ids).get_indexer(tab.index)
+    ok = pos >= 0
+    n = len(ids)
+    rings = [lab for lab in fit.coefficients.index if lab not in ("rho", "host") and lab in _ring_names(fit)]
+    dh = np.zeros(n)
+    dh[pos[ok & is_new_host & ~tab["host"].to_numpy()]] = 1.0
+    dR = np.zeros((len(rings), 1, n))
+    host_now = tab["host"].to_numpy() | is_new_host
+    for k, lab in enumerate(rings):
+        label = _ring_names(fit)[lab]
+        if fit.exposure_mode == "count":
+            add = (cand == label) & ~host_now
+        else:
+            add = ((after == label).astype(float) - (before == label).astype(float)) * ~tab["host"].to_numpy()
+        dR[k, 0, pos[ok]] = np.asarray(add, float)[ok]
+    names = ["rho", "host", *rings]
+    mean = fit.coefficients.loc[names, "estimate"].to_numpy(float)
+    cols = ["rho"] + ["E_" + "".join(ch if ch.isalnum() else "_" for ch in c) for c in ["host", *[_ring_names(fit)[r] for r in rings]]]
+    V = fit.durbin.vcov.loc[cols, cols].to_numpy()
+
+    def eff(th):
+        return zone_effects(fit.W, th[0], th[1], th[2:], dh[None, :], dR)[0]
+
+    point, lo, hi, _ = simulate_effects(eff, mean, V, draws=draws, seed=seed, level=level)
+    back = lambda v: np.where(ok, v[np.clip(pos, 0, None)], np.nan)  # noqa: E731
+    return back(point), back(lo), back(hi)
+
+
+def _ring_names(fit) -> dict:
+    """coefficient name (``0_100_km``) -> ring label (``0-100 km``)."""
+    out = {}
+    for b in fit.assignment.bands:
+        out["".join(ch if ch.isalnum() else "_" for ch in b)] = b
+    return out
 
 
 def _sdm_effects(fit, d, level, draws, seed):
@@ -275,18 +326,8 @@ def _sdm_effects(fit, d, level, draws, seed):
     if not dvec.any():
         z = np.zeros(len(tab))
         return z, z, z
-    rng = np.random.default_rng(seed)
-    sims = []
-    kept = 0
-    while kept < draws:
-        theta = rng.multivariate_normal(mean, V, size=draws)
-        theta = theta[np.abs(theta[:, 0]) < 0.999]
-        for th in theta[: draws - kept]:
-            sims.append(effect(*th))
-        kept = len(sims)
-    sims = np.array(sims)
-    a = (1 - level) / 2
-    lo, hi = np.quantile(sims, [a, 1 - a], axis=0)
+    _, lo, hi, _ = simulate_effects(lambda th: effect(*th), mean, V, draws=draws, seed=seed, level=level,
+                                    rho_max=0.999)
     back = lambda v: np.where(pos >= 0, v[np.clip(pos, 0, None)], np.nan)  # noqa: E731
     return back(point), back(lo), back(hi)
 

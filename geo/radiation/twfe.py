@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import ModelError
-from geo.radiation._fe import demean
+from geo.radiation._fe import Projector
+from geo.radiation.design import entry_labels
 from geo.radiation.inference import LinearFit
 
 __all__ = ["TEXT", "fit_fe_ols", "fit", "event_columns"]
@@ -41,8 +42,9 @@ def fit_fe_ols(df, y, cols, codes, cluster, n_second: int, *, convention: str | 
     """
     X = df[list(cols)].to_numpy(dtype=float)
     yv = df[y].to_numpy(dtype=float)
-    Xt = demean(X, codes)
-    yt = demean(yv, codes)
+    proj = Projector(codes)
+    Xt = proj(X)
+    yt = proj(yv)
     norms = np.linalg.norm(X, axis=0)
     keep = np.linalg.norm(Xt, axis=0) > 1e-9 * np.maximum(norms, 1.0)
     # drop exactly collinear columns (pivoted QR)
@@ -71,7 +73,7 @@ def fit_fe_ols(df, y, cols, codes, cluster, n_second: int, *, convention: str | 
     conv = convention or "clustered by unit, factor G/(G-1)·(N-1)/(N-K) (Stata xtreg, fe vce(cluster)); t(G-1)"
     lf = LinearFit(
         names=tuple(kept), theta=theta, A=A, Xt=Xt, yt=yt, y=yv, resid=resid, cluster=cluster,
-        Tt=lambda Z: demean(Z, codes), factor=factor, convention=conv,
+        Tt=proj, factor=factor, convention=conv,
     )
     return lf, kept
 
@@ -91,7 +93,7 @@ def fit(d):
     return lf
 
 
-def event_columns(d, pre: int, post: int, *, leads_only_untreated: bool = False):
+def event_columns(d, pre: int, post: int):
     """Event-time columns: for each label, 1[label's exposure at t and t - first in k] for lags k = 0..post
     (binned at post) and 1[entry label = l and t - first = k] for leads k = -pre..-2 (binned at -pre)
     (entry label: the unit's group in its first exposed year).  Returns (df with columns, [(label, k, col)])."""
@@ -100,15 +102,7 @@ def event_columns(d, pre: int, post: int, *, leads_only_untreated: bool = False)
     relc = np.clip(rel, -pre, post)
     cols = list(d.cols.items())
     D = df[[c for _, c in cols]].to_numpy() != 0
-    # entry label of each unit
-    exposed = D.any(axis=1)
-    entry = pd.Series(pd.NA, index=df.index, dtype=object)
-    first_rows = df[exposed].sort_values(d.time).drop_duplicates(d.id)
-    lab_of = {}
-    for i in first_rows.index:
-        k = int(np.flatnonzero(D[i])[0])
-        lab_of[df.at[i, d.id]] = cols[k][0]
-    entry = df[d.id].map(lab_of).to_numpy(dtype=object)
+    entry = df[d.id].map(entry_labels(d)).to_numpy(dtype=object)
     meta = []
     for j, (lab, c) in enumerate(cols):
         for k in range(-pre, post + 1):

@@ -178,10 +178,11 @@ def _check_years(cor, what):
 @zone_options
 @click.option(
     "--estimator",
-    type=click.Choice(["imputation", "stacked", "twfe"]),
+    type=click.Choice(["imputation", "cs", "stacked", "twfe"]),
     default="imputation",
     show_default=True,
-    help="imputation: BJS/Gardner two-stage with rings (robust to heterogeneous and dynamic effects); stacked: "
+    help="imputation: BJS/Gardner two-stage with rings (robust to heterogeneous and dynamic effects); cs: "
+    "Callaway-Sant'Anna ATT(g,t) per entry ring, not-yet-exposed controls (--inference cluster only); stacked: "
     "stacked DID with clean controls; twfe: classic two-way fixed effects (biased under dynamic effects).",
 )
 @click.option(
@@ -194,11 +195,12 @@ def _check_years(cor, what):
 )
 @click.option(
     "--inference",
-    default="cluster",
-    show_default=True,
+    default=None,
     metavar="cluster|wild|ri|conley[:KM]",
-    help="cluster: clustered by unit, t(G-1); wild: restricted wild cluster bootstrap (Webb weights); ri: "
-    "randomization inference over placebo zones; conley:KM: spatial HAC with a KM cutoff (default 200).",
+    help="Default wild (cluster for --estimator cs). wild: restricted wild cluster bootstrap (Webb weights, "
+    "--draws, --seed; seed 0 when not given); "
+    "cluster: clustered by unit, t(G-1) (over-covers less than nominal with few zones); ri: randomization "
+    "inference over placebo zones (--placebo); conley:KM: spatial HAC with a KM cutoff (default 200).",
 )
 @click.option("--draws", type=int, default=999, show_default=True,
               help="Bootstrap draws (wild) or placebo draws (ri).")
@@ -207,8 +209,15 @@ def _check_years(cor, what):
 @click.option("--event-study", is_flag=True, help="Also fit the event study (leads and lags) to check pre-trends.")
 @click.option("--window", default="5,5", show_default=True, help="Event-study/stacked window: years before,after.")
 @click.option(
-    "--spatial", is_flag=True, help="Also fit the spatial DID (panel SDM with the zone dummy D and WD; uses --weights)."
+    "--spatial", is_flag=True, help="Also fit a spatial DID (see --spatial-model).",
 )
+@click.option(
+    "--spatial-model", type=click.Choice(["rings", "queen"]), default="rings", show_default=True,
+    help="rings: spatial lag panel with the host and ring exposures (W from --spatial-weights); queen: panel SDM "
+    "with D = host x post and WD on --weights, static geography.",
+)
+@click.option("--spatial-weights", default="idw:1:300km", show_default=True, metavar="SPEC",
+              help="W of the rings spatial DID (inverse distance within 300 km, row-standardised).")
 @weights_option
 @seed_option
 @out_option(required=False, help="Write each unit's band, nearest zone, distance and treatment year (.csv, .gpkg, …).")
@@ -216,7 +225,7 @@ def _check_years(cor, what):
 def command(
     data_path, id_col, y, time_col, controls, boundaries_path, boundary_id, scope, zones_path, zone_kind, zone_crs,
     bands, corridor_cities, corridor_year, corridor_file, assign, estimator, exposure, inference, draws, placebo,
-    event_study, window, spatial, weights_spec, seed, out_path, as_json,
+    event_study, window, spatial, spatial_model, spatial_weights, weights_spec, seed, out_path, as_json,
 ):
     """How far does a zone's effect reach? Distance-band DID around zones or a corridor.
 
@@ -231,7 +240,8 @@ def command(
     from geo import radiation
     from geo.errors import OptionError
 
-    radiation.parse_inference(inference)
+    if inference is not None:
+        radiation.parse_inference(inference)
     if draws < 19:
         raise OptionError(f"--draws {draws}: give at least 19 (999 for published p-values)")
     controls = split_controls(controls)
@@ -249,7 +259,8 @@ def command(
     result = radiation.analyse(
         panel, y, units=units, zones=zones, corridor=cor, bands=edges, assign=assign, controls=controls,
         id=ud.id_name, time="year", estimator=estimator, exposure=exposure, kinds=treatment_kinds(zone_kind, zones),
-        inference=inference, draws=draws, placebo=placebo, event=event_study, spatial=spatial, weights=weights_spec,
+        inference=inference, draws=draws, placebo=placebo, event=event_study, spatial=spatial,
+        spatial_model=spatial_model, spatial_weights=spatial_weights, weights=weights_spec,
         window=win, seed=seed, synthetic=ud.synthetic,
     )
     if out_path:
