@@ -40,17 +40,21 @@ def _split(values) -> list[str]:
 )
 @click.option(
     "--model",
-    type=click.Choice(["sdm", "sar", "sem", "slx", "sdem", "ols"]),
+    type=click.Choice(["sdm", "sar", "sem", "slx", "sdem", "ols", "sac", "gns"]),
     default="sdm",
     show_default=True,
     help="sdm: y = rho Wy + Xb + WXt; sar; sem; slx (OLS with WX); sdem (error with WX); "
-    "ols (with LM-lag/LM-error/robust/SARMA diagnostics).",
+    "ols (with LM-lag/LM-error/robust/SARMA diagnostics); sac (lag + error) and gns (sac with WX), "
+    "cross-section only.",
 )
 @weights_option
 @click.option("--transform", type=click.Choice(["r", "b", "v", "o"]), default="r", show_default=True,
               help="Weights transformation (r row-standardised).")
 @click.option("--islands", default="link", show_default=True, metavar="POLICY",
               help="Units without neighbours: link (to the nearest unit), link:K, keep, drop, error.")
+@click.option("--dynamic", is_flag=True,
+              help="Panels: dynamic spatial Durbin (or lag) model with y_t-1 and W y_t-1, bias-corrected QML, "
+              "short- and long-run impacts.")
 @click.option("--balance", type=click.Choice(["error", "drop"]), default="error", show_default=True,
               help="Unbalanced panels: error (name the gaps) or drop (keep the units observed in every period).")
 @boundaries_options
@@ -69,7 +73,7 @@ def _split(values) -> list[str]:
 @click.option("--html", "html_path", metavar="FILE", default=None, help="Also write an HTML table to FILE.")
 @json_option
 def command(data_path, id_col, y, x, time_col, effects, bias_correction, model, weights_spec, transform, islands,
-            balance, boundaries_path, boundary_id, scope, logdet, draws, seed, impacts_order, latex_path, html_path,
+            dynamic, balance, boundaries_path, boundary_id, scope, logdet, draws, seed, impacts_order, latex_path, html_path,
             as_json):
     """Fit a spatial Durbin model (or SAR/SEM/SLX/SDEM) and report direct, indirect and total impacts.
 
@@ -79,7 +83,7 @@ def command(data_path, id_col, y, x, time_col, effects, bias_correction, model, 
     Example: geo sdm --data cities.csv --id adcode --y log_gdp_pc --x log_inv,log_pop --weights queen --seed 1
     """
     from geo import weights as gw
-    from geo._io import write_text
+    from geo._io import require_columns, write_text
     from geo.durbin import fit
     from geo.errors import OptionError
     from geo.layers import load_data
@@ -96,7 +100,7 @@ def command(data_path, id_col, y, x, time_col, effects, bias_correction, model, 
     if time_col is not None:
         from geo.durbin.balance import balance_panel
 
-        ud._check_columns(columns)
+        require_columns(ud.table, columns, source=ud.source)
         table = ud.table
         with_rows = ud.units.loc[[i for i in ud.units.index if i in set(table[ud.id_name])]]
         names = with_rows["name"].to_dict() if "name" in with_rows.columns else None
@@ -108,7 +112,7 @@ def command(data_path, id_col, y, x, time_col, effects, bias_correction, model, 
         result = fit(
             frame, y, xs, weights=graph, model=model, effects=effects or "twoways",
             id=ud.id_name, time=ud.year_col, bias_correction=bias_correction, logdet=logdet, draws=draws, seed=seed,
-            impacts_order=impacts_order,
+            impacts_order=impacts_order, dynamic=dynamic,
         )
         used = with_rows.index
         extra["balance"] = report.to_json()
@@ -116,6 +120,8 @@ def command(data_path, id_col, y, x, time_col, effects, bias_correction, model, 
     else:
         if effects not in (None, "none"):
             raise OptionError(f"--effects {effects} needs a panel: give --time COL")
+        if dynamic:
+            raise OptionError("--dynamic needs a panel: give --time COL")
         year = None
         if ud.year_col is not None:
             years = ud.years
