@@ -83,7 +83,8 @@ def command(data_path, id_col, y, x, time_col, effects, bias_correction, model, 
     Example: geo sdm --data cities.csv --id adcode --y log_gdp_pc --x log_inv,log_pop --weights queen --seed 1
     """
     from geo import weights as gw
-    from geo._io import require_columns, write_text
+    from geo._io import write_text
+    from geo.cli.commands._model_input import model_input
     from geo.durbin import fit
     from geo.errors import OptionError
     from geo.layers import load_data
@@ -96,46 +97,24 @@ def command(data_path, id_col, y, x, time_col, effects, bias_correction, model, 
     ud = load_data(data_path, id_col=id_col, year_col=time_col, boundaries=boundaries_path,
                    boundary_id=boundary_id, scope=scope)
     columns = [y] + xs
-    extra = {}
+    if time_col is None and effects not in (None, "none"):
+        raise OptionError(f"--effects {effects} needs a panel: give --time COL")
+    if time_col is None and dynamic:
+        raise OptionError("--dynamic needs a panel: give --time COL")
+    mi = model_input(ud, columns, time_col=time_col, balance=balance, data_path=data_path)
+    graph = gw.build(weights_spec, mi.units, data=mi.weights_data, transform=transform, islands=islands)
     if time_col is not None:
-        from geo.durbin.balance import balance_panel
-
-        require_columns(ud.table, columns, source=ud.source)
-        table = ud.table
-        with_rows = ud.units.loc[[i for i in ud.units.index if i in set(table[ud.id_name])]]
-        names = with_rows["name"].to_dict() if "name" in with_rows.columns else None
-        frame, report = balance_panel(table, id=ud.id_name, time=ud.year_col, columns=columns, units=with_rows.index,
-                                      names=names, policy=balance, option="--balance drop")
-        units = with_rows.loc[[i for i in with_rows.index if i not in set(report.dropped_units)]]
-        # every column of the table, so economic:VAR may name a variable that is not in the model
-        graph = gw.build(weights_spec, units, data=table.set_index(ud.id_name), transform=transform, islands=islands)
         result = fit(
-            frame, y, xs, weights=graph, model=model, effects=effects or "twoways",
+            mi.frame, y, xs, weights=graph, model=model, effects=effects or "twoways",
             id=ud.id_name, time=ud.year_col, bias_correction=bias_correction, logdet=logdet, draws=draws, seed=seed,
             impacts_order=impacts_order, dynamic=dynamic,
         )
-        used = with_rows.index
-        extra["balance"] = report.to_json()
-        balance_note = report.note()
     else:
-        if effects not in (None, "none"):
-            raise OptionError(f"--effects {effects} needs a panel: give --time COL")
-        if dynamic:
-            raise OptionError("--dynamic needs a panel: give --time COL")
-        year = None
-        if ud.year_col is not None:
-            years = ud.years
-            if len(years) > 1:
-                raise OptionError(
-                    f"{data_path}: has years {years[0]}-{years[-1]}; give --time {ud.year_col} for a panel model"
-                )
-            year = years[0]
-        gdf = ud.cross_section(year=year, columns=columns)
-        graph = gw.build(weights_spec, gdf, data=ud.cross_section(year=year), transform=transform, islands=islands)
-        result = fit(gdf, y, xs, weights=graph, model=model, draws=draws, seed=seed, logdet=logdet,
+        result = fit(mi.frame, y, xs, weights=graph, model=model, draws=draws, seed=seed, logdet=logdet,
                      impacts_order=impacts_order)
-        used = gdf.index
-        balance_note = None
+    used = mi.used
+    extra = {} if mi.balance is None else {"balance": mi.balance.to_json()}
+    balance_note = None if mi.balance is None else mi.balance.note()
     if latex_path:
         write_text(latex_path, result.to_latex())
     if html_path:
