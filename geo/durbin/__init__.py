@@ -22,7 +22,7 @@ from geo.errors import InputError, JoinError, ModelError, OptionError, SchemaErr
 __all__ = ["fit", "make_logdet", "LogDet", "DurbinResult", "MODELS", "EFFECTS"]
 
 MODELS = ("sdm", "sar", "sem", "slx", "sdem", "ols", "sac", "gns")
-EFFECTS = ("none", "individual", "time", "twoways")
+EFFECTS = ("none", "individual", "time", "twoways", "random")
 
 
 def _weights_matrix_and_ids(weights):
@@ -112,8 +112,9 @@ def fit(
         ``sac``: lag and error (spatialreg ``sacsarlm``); ``gns``: SAC with WX (``Durbin=TRUE``);
         cross-section only (see :mod:`geo.durbin.sac` for the identification caveat).
         ``ols`` adds the LM diagnostics (LM-lag, LM-error, robust, SARMA) as ``tests``.
-    effects : {"none", "individual", "time", "twoways"}
-        Fixed effects; only with ``time`` (panel).
+    effects : {"none", "individual", "time", "twoways", "random"}
+        Fixed effects, or random effects (SAR/SDM, :mod:`geo.durbin.random`, with a Hausman
+        test against fixed effects); only with ``time`` (panel).
     id, time : str, optional
         Unit-id and period columns (``time`` selects the panel estimator).
     bias_correction : {"lee-yu", "none"}
@@ -147,6 +148,13 @@ def fit(
         raise ModelError(f"y and x must be distinct columns, got y={y!r}, x={xs!r}")
 
     if time is not None:
+        if effects == "random":
+            if dynamic:
+                raise OptionError("dynamic=True with effects='random' is not offered; use fixed effects")
+            from geo.durbin.random import fit_random
+
+            return fit_random(data, y, xs, weights=weights, model=model, id=id, time=time, logdet=logdet,
+                              draws=draws, seed=seed, balance=balance)
         if dynamic:
             from geo.durbin.dynamic import fit_dynamic
 

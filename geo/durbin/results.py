@@ -203,6 +203,10 @@ class DurbinResult:
         )
         if "balance" in self.extra:
             out["balance"] = self.extra["balance"]
+        if self.extra.get("random_effects"):
+            out["phi"] = _num(self.extra["phi"])
+            out["sigma2_mu"] = _num(self.extra["sigma2_mu"])
+            out["hausman"] = out["tests"].get("hausman")
         if self.extra.get("dynamic"):
             long = self.extra.get("impacts_long_run")
             out["dynamic"] = True
@@ -219,7 +223,12 @@ class DurbinResult:
             title = f"Dynamic spatial {'Durbin' if self.model == 'sdm' else 'lag'} panel (tau y_t-1, eta W y_t-1)"
         lines = [title]
         if self.t > 1 or self.effects != "none":
-            lines.append(f"Panel: n = {self.n}, T = {self.t}, fixed effects: {self.effects}, bias correction: {self.bias_correction}")
+            if self.effects == "random":
+                lines.append(f"Panel: n = {self.n}, T = {self.t}, random effects: phi = {_fmt(self.extra.get('phi'))}, "
+                             f"sigma2_mu = {_fmt(self.extra.get('sigma2_mu'))}")
+            else:
+                lines.append(f"Panel: n = {self.n}, T = {self.t}, fixed effects: {self.effects}, "
+                             f"bias correction: {self.bias_correction}")
         lines.append(f"Dependent variable: {self.y_name}")
         lines.append("")
         kind = "OLS" if self.model in ("ols", "slx") else "asymptotic"

@@ -27,9 +27,10 @@ def _split(values) -> list[str]:
 @click.option("--time", "time_col", metavar="COL", default=None, help="Period column: fits a fixed-effects panel.")
 @click.option(
     "--effects",
-    type=click.Choice(["none", "individual", "time", "twoways"]),
+    type=click.Choice(["none", "individual", "time", "twoways", "random"]),
     default=None,
-    help="Fixed effects of a panel (default twoways with --time, none without).",
+    help="Fixed effects of a panel (default twoways with --time, none without), or random (SAR/SDM, with a "
+    "Hausman test against fixed effects).",
 )
 @click.option(
     "--bias-correction",
