@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from geo.durbin.dynamic import fit_dynamic, nickell_score, stability

@@ -6,7 +6,6 @@ import json
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla

@@ -44,7 +44,7 @@ from geo.durbin.impacts import TraceEngine, lag_impacts, linear_impacts
 from geo.durbin.logdet import LogDet, as_sparse_weights, make_logdet
 from geo.durbin.results import DurbinResult
 from geo.durbin.sac import IDENTIFICATION_NOTE, sac_hessian_cov, sac_ml
-from geo.durbin.tests import lm_tests, lr_test, sdm_tests
+from geo.durbin.tests import lm_tests, lr_test, sdm_tests, z_record
 from geo.errors import ModelError, OptionError, check_choice
 
 __all__ = [
@@ -72,10 +72,6 @@ def coef_frame(names, estimate, se, *, df=None) -> pd.DataFrame:
     p = 2.0 * (stats.norm.sf(np.abs(z)) if df is None else stats.t.sf(np.abs(z), df))
     return pd.DataFrame({"estimate": estimate, "se": se, "z": z, "p": p}, index=pd.Index(list(names), name="name"))
 
-
-def _spatial_dict(est, se):
-    z = est / se if se > 0 else float("nan")
-    return {"estimate": float(est), "se": float(se), "z": float(z), "p": float(2.0 * stats.norm.sf(abs(z)))}
 
 
 # --------------------------------------------------------------------------- lag (SAR / SDM)
@@ -328,8 +324,8 @@ def fit_cross(
         cov_kind = "sac"
         se = np.sqrt(np.diag(V))
         coefs = coef_frame(names, beta, se[2:])
-        spatial = _spatial_dict(rho, se[0])
-        spatial_more = {"lambda": _spatial_dict(lam, se[1])}
+        spatial = z_record(rho, se[0])
+        spatial_more = {"lambda": z_record(lam, se[1])}
         # vcov over (rho, coefficients) like the other models, lambda's row/column after rho
         vnames = ["rho", "lambda"] + names
         resid = fit["resid"]
@@ -363,7 +359,7 @@ def fit_cross(
             V = lag_hessian_cov(y, Z, Wy, rho, beta, s2, ld.second_derivative(rho))
         se = np.sqrt(np.diag(V))
         coefs = coef_frame(names, beta, se[1:])
-        spatial = _spatial_dict(rho, se[0])
+        spatial = z_record(rho, se[0])
         vnames = ["rho"] + names
         fitted = y - fit["resid"]
         resid = fit["resid"]
@@ -399,7 +395,7 @@ def fit_cross(
             V = error_hessian_cov(y, Z, Wy, WZ, lam, beta, s2, ld.second_derivative(lam))
         se = np.sqrt(np.diag(V))
         coefs = coef_frame(names, beta, se[1:])
-        spatial = _spatial_dict(lam, se[0])
+        spatial = z_record(lam, se[0])
         vnames = ["lambda"] + names
         resid = fit["resid"]
         fitted = y - resid

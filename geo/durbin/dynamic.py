@@ -58,13 +58,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from geo.durbin import panel as P
-from geo.durbin.cross import lag_hessian_cov, lag_ml
+from geo.durbin.cross import coef_frame, lag_hessian_cov, lag_ml
 from geo.durbin.impacts import TraceEngine, lag_impacts
 from geo.durbin.logdet import LogDet, make_logdet
 from geo.durbin.results import DurbinResult
+from geo.durbin.tests import z_record
 from geo.errors import ModelError, OptionError, check_choice
 
 __all__ = ["fit_dynamic", "stability", "nickell_score", "DENSE_MAX_N"]
@@ -109,10 +109,6 @@ def nickell_score(eig, T: int, tau: float, rho: float, eta: float, drop_c=None) 
     s_rho = -_tr(eig, lambda e: series(e, 1, 1), drop_c)
     return s_rho, s_tau, s_eta
 
-
-def _spatial(est, se):
-    z = est / se if se > 0 else float("nan")
-    return {"estimate": float(est), "se": float(se), "z": float(z), "p": float(2.0 * stats.norm.sf(abs(z)))}
 
 
 def fit_dynamic(
@@ -224,11 +220,7 @@ def fit_dynamic(
     radius = stability(eig, tau, rho, eta)
     stable = bool(radius < 1.0)
 
-    coefs = pd.DataFrame(
-        {"estimate": delta[2:], "se": se[3:], "z": delta[2:] / se[3:],
-         "p": 2.0 * stats.norm.sf(np.abs(delta[2:] / se[3:]))},
-        index=pd.Index(coef_names, name="name"),
-    )
+    coefs = coef_frame(coef_names, delta[2:], se[3:])
     kx = len(x_names)
     beta = delta[2 : 2 + kx]
     theta = delta[2 + kx : 2 + 2 * kx] if durbin else None
@@ -283,7 +275,7 @@ def fit_dynamic(
         y_name=panel.y_name,
         coefficients=coefs,
         spatial_name="rho",
-        spatial=_spatial(rho, se[0]),
+        spatial=z_record(rho, se[0]),
         sigma2=float(s2),
         loglik=float(ll),
         aic=float(-2.0 * ll + 2.0 * n_params),
@@ -309,5 +301,5 @@ def fit_dynamic(
             "bias": None if bias is None else dict(zip(["rho"] + all_names + ["sigma2"], map(float, bias))),
             "balance": balanced.to_json(),
         },
-        spatial_more={"tau": _spatial(tau, se[1]), "eta": _spatial(eta, se[2])},
+        spatial_more={"tau": z_record(tau, se[1]), "eta": z_record(eta, se[2])},
     )

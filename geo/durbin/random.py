@@ -34,7 +34,6 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from geo.durbin import panel as P
 from geo.durbin.cross import INTERCEPT, coef_frame, lag_ml
@@ -42,15 +41,11 @@ from geo.durbin.engine import check_design, check_outcome, invert, maximise
 from geo.durbin.impacts import TraceEngine, lag_impacts
 from geo.durbin.logdet import LogDet, make_logdet
 from geo.durbin.results import DurbinResult
-from geo.durbin.tests import hausman_test
+from geo.durbin.tests import hausman_test, z_record
 from geo.errors import OptionError, check_choice
 
 __all__ = ["fit_random"]
 
-
-def _spatial(est, se):
-    z = est / se if se > 0 else float("nan")
-    return {"estimate": float(est), "se": float(se), "z": float(z), "p": float(2.0 * stats.norm.sf(abs(z)))}
 
 
 def _loglik(y, Z, Wy, ld, T, N, rho, beta, phi, s2):
@@ -185,7 +180,7 @@ def fit_random(
         y_name=panel.y_name,
         coefficients=coefs,
         spatial_name="rho",
-        spatial=_spatial(rho, se[0]),
+        spatial=z_record(rho, se[0]),
         sigma2=float(s2),
         loglik=float(ll),
         aic=float(-2 * ll + 2 * (K + 3)),

@@ -26,7 +26,13 @@ from scipy import stats
 
 from geo.durbin.logdet import as_sparse_weights
 
-__all__ = ["chi2", "lr_test", "wald_test", "sdm_tests", "hausman_test", "lm_tests"]
+__all__ = ["z_record", "chi2", "lr_test", "wald_test", "sdm_tests", "hausman_test", "lm_tests"]
+
+
+def z_record(estimate, se) -> dict:
+    """{estimate, se, z, p} of one parameter: z = estimate / se, p two-sided normal (NaN z when se is not > 0)."""
+    z = estimate / se if se > 0 else float("nan")
+    return {"estimate": float(estimate), "se": float(se), "z": float(z), "p": float(2.0 * stats.norm.sf(abs(z)))}
 
 
 def chi2(stat, df, note=None) -> dict:

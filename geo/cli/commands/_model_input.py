@@ -7,6 +7,14 @@ from dataclasses import dataclass
 from geo.errors import OptionError
 
 
+def split_list(values) -> list[str]:
+    """Values of a repeatable option, each possibly comma-separated (--x a --x b, or --x a,b)."""
+    out = []
+    for v in values or ():
+        out += [p.strip() for p in str(v).split(",") if p.strip()]
+    return out
+
+
 @dataclass(frozen=True)
 class ModelInput:
     """What a model command fits: the rows, the units (for the weights), and what was left out."""

@@ -5,13 +5,6 @@ import click
 from geo.cli.options import boundaries_options, data_options, emit, json_option, left_out, seed_option
 
 
-def _split(values) -> list[str]:
-    out = []
-    for v in values or ():
-        out += [p.strip() for p in str(v).split(",") if p.strip()]
-    return out
-
-
 @click.command(name="compare")
 @data_options
 @click.option("--y", "y", metavar="VAR", required=True, help="Dependent variable.")
@@ -48,12 +41,12 @@ def command(data_path, id_col, y, x, time_col, effects, weights_specs, models, t
     Example: geo compare --data panel.csv --y log_gdp_pc --x log_inv --time year --weights queen,knn:6 --model sdm,sar,sem
     """
     from geo import weights as gw
-    from geo.cli.commands._model_input import model_input
+    from geo.cli.commands._model_input import model_input, split_list
     from geo.durbin.compare import compare
     from geo.errors import OptionError
     from geo.layers import load_data
 
-    xs, specs, forms = _split(x), _split(weights_specs), _split(models)
+    xs, specs, forms = split_list(x), split_list(weights_specs), split_list(models)
     if not xs:
         raise OptionError("--x: give at least one regressor")
     if len(set(specs)) != len(specs):

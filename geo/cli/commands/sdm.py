@@ -5,13 +5,6 @@ import click
 from geo.cli.options import boundaries_options, data_options, emit, json_option, left_out, seed_option, weights_option
 
 
-def _split(values) -> list[str]:
-    out = []
-    for v in values or ():
-        out += [p.strip() for p in str(v).split(",") if p.strip()]
-    return out
-
-
 @click.command(name="sdm")
 @data_options
 @click.option("--y", "y", metavar="VAR", required=True, help="Dependent variable, e.g. log_gdp_pc.")
@@ -85,12 +78,12 @@ def command(data_path, id_col, y, x, time_col, effects, bias_correction, model, 
     """
     from geo import weights as gw
     from geo._io import write_text
-    from geo.cli.commands._model_input import model_input
+    from geo.cli.commands._model_input import model_input, split_list
     from geo.durbin import fit
     from geo.errors import OptionError
     from geo.layers import load_data
 
-    xs = _split(x)
+    xs = split_list(x)
     if not xs:
         raise OptionError("--x: give at least one regressor")
     if draws < 0:
