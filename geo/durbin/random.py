@@ -22,7 +22,10 @@ lag Hessian in the tests).
 
 Hausman (1978) test: the fixed-effects (individual, Lee-Yu) estimates of (rho, beta,
 theta) against the random-effects ones; H0: the random effects are uncorrelated with
-the regressors (RE consistent and efficient).
+the regressors (RE consistent and efficient). V_RE is the covariance of (rho, beta) given
+phi (the analytic lag Hessian on the quasi-demeaned data): the (beta, phi) information is
+zero under H0, and the full Hessian's beta-phi terms, non-zero under the alternative,
+would make V_FE - V_RE indefinite and cost the test most of its power.
 
 Random-effects spatial *error* models (Baltagi, Song & Koh 2003) need log|T phi I +
 (B'B)^-1| for every (lambda, phi) and are not offered.
@@ -36,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from geo.durbin import panel as P
-from geo.durbin.cross import INTERCEPT, coef_frame, lag_ml
+from geo.durbin.cross import INTERCEPT, coef_frame, lag_hessian_cov, lag_ml
 from geo.durbin.engine import check_design, check_outcome, invert, maximise
 from geo.durbin.impacts import TraceEngine, lag_impacts
 from geo.durbin.logdet import LogDet, make_logdet
@@ -164,7 +167,11 @@ def fit_random(
         fe_V = fe.vcov.to_numpy()  # (rho, coefficients)
         re_idx = [0] + list(range(2, K + 1))  # RE (rho, beta without the intercept)
         re_b = np.concatenate([[rho], beta[1:]])
-        tests["hausman"] = hausman_test(fe_b, fe_V, re_b, Vs[np.ix_(re_idx, re_idx)],
+        # the RE covariance given phi: under H0 the (beta, phi) information is 0; under the alternative the full
+        # Hessian's beta-phi terms inflate V_RE, make V_FE - V_RE indefinite and cost the test its power
+        V_cond = lag_hessian_cov(quasi(yy, phi), quasi(Z, phi), quasi(Wy, phi), rho, beta, s2,
+                                 T * ld.second_derivative(rho))
+        tests["hausman"] = hausman_test(fe_b, fe_V, re_b, V_cond[np.ix_(re_idx, re_idx)],
                                         "H0: random effects uncorrelated with the regressors (RE consistent); "
                                         "FE = individual effects, Lee-Yu")
     if balanced.note():
