@@ -126,9 +126,10 @@ def fit(
     dynamic : bool
         Panels only: the dynamic spatial Durbin (or lag) panel with y_{t-1} and W y_{t-1}
         (:mod:`geo.durbin.dynamic`; bias-corrected QML, short- and long-run impacts).
-    balance : {"error", "drop"}
+    balance : {"error", "drop", "ml"}
         Panels only: an unbalanced panel is an error naming the gaps, or the units not
-        observed in every period are dropped (:mod:`geo.durbin.balance`).
+        observed in every period are dropped (:mod:`geo.durbin.balance`), or (SAR/SDM) the
+        missing outcomes are integrated out by exact ML (:mod:`geo.durbin.missing`).
     """
     check_choice("model", model, MODELS)
     check_choice("effects", effects, EFFECTS)

@@ -10,8 +10,8 @@ cell is a gap when its row is absent or any of ``columns`` is empty there.
 * ``policy="drop"``: keep the units observed in every period, and report the dropped
   units (code and name when ``names`` are given) and the observations lost.
 
-Nothing is imputed. ML on the observed cells of an unbalanced panel is
-``balance="ml"`` in :mod:`geo.durbin.missing`.
+Nothing is imputed. ML on the observed cells of a panel with missing outcomes is
+``balance="ml"`` in :mod:`geo.durbin.missing` (this module then only reports the gaps).
 """
 
 from __future__ import annotations

@@ -187,6 +187,9 @@ def compare(
     (label, weights) pairs) and compare them; see the module docstring. Panels (``time=``) allow sdm, sar, sem
     with fixed ``effects``; ``draws`` > 0 adds simulated inference to the impacts."""
     xs = [x] if isinstance(x, str) else list(x)
+    if balance not in ("error", "drop"):
+        raise OptionError(f"balance={balance!r}: compare takes 'error' or 'drop' (the log-marginal likelihood of "
+                          "a panel with gaps is not implemented)")
     pairs = list(weights.items()) if isinstance(weights, dict) else list(weights)
     if not pairs:
         raise OptionError("weights: give at least one weights matrix")

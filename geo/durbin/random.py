@@ -40,7 +40,7 @@ import pandas as pd
 
 from geo.durbin import panel as P
 from geo.durbin.cross import INTERCEPT, coef_frame, lag_hessian_cov, lag_ml
-from geo.durbin.engine import check_design, check_outcome, invert, maximise
+from geo.durbin.engine import check_design, check_outcome, invert, maximise, richardson_hessian
 from geo.durbin.impacts import TraceEngine, lag_impacts
 from geo.durbin.logdet import LogDet, make_logdet
 from geo.durbin.results import DurbinResult
@@ -58,21 +58,6 @@ def _loglik(y, Z, Wy, ld, T, N, rho, beta, phi, s2):
     n = T * N
     return (-0.5 * n * math.log(2 * math.pi * s2) + N * math.log(phi) + T * ld(rho)
             - float((r * r).sum()) / (2 * s2))
-
-
-def _hessian(f, p0, steps):
-    k = len(p0)
-
-    def one(h):
-        H = np.zeros((k, k))
-        for i in range(k):
-            for j in range(i, k):
-                ei, ej = np.eye(k)[i] * h[i], np.eye(k)[j] * h[j]
-                H[i, j] = H[j, i] = (f(p0 + ei + ej) - f(p0 + ei - ej) - f(p0 - ei + ej) + f(p0 - ei - ej)) / (
-                    4 * h[i] * h[j])
-        return H
-
-    return (4 * one(steps / 2) - one(steps)) / 3
 
 
 def fit_random(
@@ -142,7 +127,7 @@ def fit_random(
     f = lambda p: _loglik(yy, Z, Wy, ld, T, N, p[0], p[1 : K + 1], p[K + 1], p[K + 2])  # noqa: E731
     scale = np.sqrt(s2 / np.maximum((Z**2).sum(axis=0), 1e-300) * N)  # ~ the coefficients' standard errors
     steps = np.concatenate([[1e-4], 1e-2 * scale, [1e-4 if phi < 1 - 1e-3 else 1e-6], [1e-3 * s2]])
-    V = invert(-_hessian(f, p0, steps), "the observed Hessian of the random-effects likelihood")
+    V = invert(-richardson_hessian(f, p0, steps), "the observed Hessian of the random-effects likelihood")
     Vs = V[: K + 1, : K + 1]  # (rho, beta)
     se = np.sqrt(np.diag(V))
     coefs = coef_frame(coef_names, beta, se[1 : K + 1])

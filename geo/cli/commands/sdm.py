@@ -49,8 +49,9 @@ from geo.cli.options import boundaries_options, data_options, emit, json_option,
 @click.option("--dynamic", is_flag=True,
               help="Panels: dynamic spatial Durbin (or lag) model with y_t-1 and W y_t-1, bias-corrected QML, "
               "short- and long-run impacts.")
-@click.option("--balance", type=click.Choice(["error", "drop"]), default="error", show_default=True,
-              help="Unbalanced panels: error (name the gaps) or drop (keep the units observed in every period).")
+@click.option("--balance", type=click.Choice(["error", "drop", "ml"]), default="error", show_default=True,
+              help="Unbalanced panels: error (name the gaps), drop (keep the units observed in every period), or ml "
+              "(SAR/SDM: exact ML on the observed outcomes, missing at random; regressors needed everywhere).")
 @boundaries_options
 @click.option(
     "--logdet",
