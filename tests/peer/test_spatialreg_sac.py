@@ -89,7 +89,7 @@ def _check(res, ref, se_rtol=None):
     np.testing.assert_allclose(res.loglik, ref["loglik"], rtol=ML_RTOL)
     np.testing.assert_allclose(res.aic, ref["aic"], rtol=ML_RTOL)
     ours = np.concatenate([[res.spatial["se"], res.spatial_more["lambda"]["se"]], res.coefficients["se"]])
-    theirs = np.concatenate([[ref["rho_se"], ref["lambda_se"]], ref["se"]])
+    theirs = np.array([np.nan if v is None else v for v in [ref["rho_se"], ref["lambda_se"], *ref["se"]]], dtype=float)
     if "se_richardson" in ref:  # the exact Hessian, differentiated accurately in R
         np.testing.assert_allclose(ours, ref["se_richardson"], rtol=1e-4)
     if se_rtol is not None:
@@ -153,4 +153,5 @@ def test_elect80_lu_sac_and_gns_match_sacsarlm(rscript, tmp_path):
         assert res.logdet_method == "lu"
         # R's one-step fdHess against geo's analytic Hessian (log-det curvature by Richardson differences)
         off = _check(res, ref[model])
-        assert np.max(np.abs(off)) < 0.1
+        # R's fdHess gives NaN standard errors for part of the elect80 GNS (JSON null): compare the finite ones
+        assert np.isfinite(off).sum() >= (5 if model == "sac" else 3) and np.nanmax(np.abs(off)) < 0.1
