@@ -159,7 +159,7 @@ def test_singular_design_and_bad_options():
     with pytest.raises(ModelError, match="singular design"):
         gd.fit(df, "y", ["a", "c"], weights=W, model="sar")
     with pytest.raises(OptionError, match="model"):
-        gd.fit(df, "y", ["a"], weights=W, model="sac")
+        gd.fit(df, "y", ["a"], weights=W, model="sarar")  # not a model name (SAC is "sac")
     with pytest.raises(ModelError, match="needs a panel"):
         gd.fit(df, "y", ["a"], weights=W, effects="twoways")
     with pytest.raises(ModelError, match="weights have 49"):

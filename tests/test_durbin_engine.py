@@ -103,12 +103,11 @@ def test_unbalanced_panel_error_names_gaps_and_offers_drop(graph):
     frame = frame.drop(gone)
     frame.loc[(frame["adcode"] == ids[7]) & (frame["year"] == 2005), "x1"] = np.nan
     with pytest.raises(SchemaError, match=rf"unbalanced panel: 2 of 337 units .*{ids[3]} lacks 2003; "
-                                          rf"{ids[7]} lacks 2005\).*--balance drop.* 335 units.*losing 8 obs"):
+                                          rf"{ids[7]} lacks 2005 \(empty 'x1'\)\).*--balance drop.* 335 units.*losing 8 obs"):
         fit_panel(frame, "gdp", ["x1"], weights=graph, id="adcode", time="year", draws=0)
 
 
 def test_balance_drop_equals_a_fit_on_the_complete_units(graph):
-    from geo import weights
 
     frame = _panel(graph, T=5, seed=3)
     ids = list(graph.unique_ids)

@@ -12,8 +12,6 @@ simulated inference), ``results`` (the result object), ``panel`` (panel fixed ef
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 import pandas as pd
 
@@ -23,8 +21,8 @@ from geo.errors import InputError, JoinError, ModelError, OptionError, SchemaErr
 
 __all__ = ["fit", "make_logdet", "LogDet", "DurbinResult", "MODELS", "EFFECTS"]
 
-MODELS = ("sdm", "sar", "sem", "slx", "sdem", "ols")
-EFFECTS = ("none", "individual", "time", "twoways")
+MODELS = ("sdm", "sar", "sem", "slx", "sdem", "ols", "sac", "gns")
+EFFECTS = ("none", "individual", "time", "twoways", "random")
 
 
 def _weights_matrix_and_ids(weights):
@@ -94,6 +92,8 @@ def fit(
     seed=None,
     impacts_order: int = 5,
     covariance: str = "auto",
+    dynamic: bool = False,
+    balance: str = "error",
 ) -> DurbinResult:
     """Fit a spatial Durbin-family model.
 
@@ -108,10 +108,13 @@ def fit(
         Regressors (an intercept is added; never lagged).
     weights : libpysal Graph or scipy sparse matrix
         With a sparse matrix, rows of ``data`` are taken in their order.
-    model : {"sdm", "sar", "sem", "slx", "sdem", "ols"}
+    model : {"sdm", "sar", "sem", "slx", "sdem", "ols", "sac", "gns"}
+        ``sac``: lag and error (spatialreg ``sacsarlm``); ``gns``: SAC with WX (``Durbin=TRUE``);
+        cross-section only (see :mod:`geo.durbin.sac` for the identification caveat).
         ``ols`` adds the LM diagnostics (LM-lag, LM-error, robust, SARMA) as ``tests``.
-    effects : {"none", "individual", "time", "twoways"}
-        Fixed effects; only with ``time`` (panel).
+    effects : {"none", "individual", "time", "twoways", "random"}
+        Fixed effects, or random effects (SAR/SDM, :mod:`geo.durbin.random`, with a Hausman
+        test against fixed effects); only with ``time`` (panel).
     id, time : str, optional
         Unit-id and period columns (``time`` selects the panel estimator).
     bias_correction : {"lee-yu", "none"}
@@ -120,6 +123,13 @@ def fit(
     draws, seed : simulation of the impacts' distribution.
     impacts_order : highest power of W in the decomposition of impacts by neighbour order.
     covariance : {"auto", "information", "hessian"}
+    dynamic : bool
+        Panels only: the dynamic spatial Durbin (or lag) panel with y_{t-1} and W y_{t-1}
+        (:mod:`geo.durbin.dynamic`; bias-corrected QML, short- and long-run impacts).
+    balance : {"error", "drop", "ml"}
+        Panels only: an unbalanced panel is an error naming the gaps, or the units not
+        observed in every period are dropped (:mod:`geo.durbin.balance`), or (SAR/SDM) the
+        missing outcomes are integrated out by exact ML (:mod:`geo.durbin.missing`).
     """
     check_choice("model", model, MODELS)
     check_choice("effects", effects, EFFECTS)
@@ -139,15 +149,29 @@ def fit(
         raise ModelError(f"y and x must be distinct columns, got y={y!r}, x={xs!r}")
 
     if time is not None:
-        if importlib.util.find_spec("geo.durbin.panel") is None:
-            raise ModelError("panel models need geo.durbin.panel, which is not available in this installation")
+        if effects == "random":
+            if dynamic:
+                raise OptionError("dynamic=True with effects='random' is not offered; use fixed effects")
+            from geo.durbin.random import fit_random
+
+            return fit_random(data, y, xs, weights=weights, model=model, id=id, time=time, logdet=logdet,
+                              draws=draws, seed=seed, balance=balance)
+        if dynamic:
+            from geo.durbin.dynamic import fit_dynamic
+
+            return fit_dynamic(
+                data, y, xs, weights=weights, model=model, effects=effects, id=id, time=time,
+                bias_correction=bias_correction, logdet=logdet, draws=draws, seed=seed, balance=balance,
+            )
         from geo.durbin.panel import fit_panel
 
         return fit_panel(
             data, y, xs, weights=weights, model=model, effects=effects, id=id, time=time,
             bias_correction=bias_correction, logdet=logdet, draws=draws, seed=seed, covariance=covariance,
-            impacts_order=impacts_order,
+            impacts_order=impacts_order, balance=balance,
         )
+    if dynamic:
+        raise OptionError("dynamic=True needs a panel: pass time= (the period column)")
     if effects != "none":
         raise ModelError(f"effects={effects!r} needs a panel: pass time= (the period column)")
 

@@ -10,8 +10,8 @@ cell is a gap when its row is absent or any of ``columns`` is empty there.
 * ``policy="drop"``: keep the units observed in every period, and report the dropped
   units (code and name when ``names`` are given) and the observations lost.
 
-Nothing is imputed. ML on the observed cells of an unbalanced panel is
-``balance="ml"`` in :mod:`geo.durbin.missing`.
+Nothing is imputed. ML on the observed cells of a panel with missing outcomes is
+``balance="ml"`` in :mod:`geo.durbin.missing` (this module then only reports the gaps).
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def balance_panel(frame: pd.DataFrame, *, id: str, time: str, columns, units=Non
         v = sub[c]
         if pd.api.types.is_numeric_dtype(v):
             complete &= np.isfinite(v.to_numpy(dtype=float, na_value=np.nan))
-    have = sub.loc[complete.to_numpy(), [id, time]]
+    have = sub.loc[complete.to_numpy(), [id, time]].drop_duplicates()  # duplicated rows: the caller's error
     counts = have.groupby(id)[time].nunique().reindex(ids, fill_value=0)
     full = counts == len(periods)
     gaps = int(len(ids) * len(periods) - len(have))
@@ -113,8 +113,17 @@ def balance_panel(frame: pd.DataFrame, *, id: str, time: str, columns, units=Non
         for i in dropped[:3]:
             seen = set(have.loc[have[id] == i, time])
             miss = [p for p in periods if p not in seen]
-            shown = ", ".join(str(p.item() if hasattr(p, "item") else p) for p in miss[:4])
-            per_unit.append(f"{_label(i, names)} lacks {shown}{' …' if len(miss) > 4 else ''}")
+            rows = sub[sub[id] == i].set_index(time)
+            parts = []
+            for p in miss[:4]:
+                label = str(p.item() if hasattr(p, "item") else p)
+                if p in rows.index:
+                    row = rows.loc[[p]].iloc[0]
+                    empty = [c for c in columns if pd.isna(row[c]) or (
+                        isinstance(row[c], (int, float, np.number)) and not np.isfinite(float(row[c])))]
+                    label += f" (empty {', '.join(repr(c) for c in empty)})" if empty else ""
+                parts.append(label)
+            per_unit.append(f"{_label(i, names)} lacks {', '.join(parts)}{' …' if len(miss) > 4 else ''}")
         raise SchemaError(
             f"unbalanced panel: {len(dropped)} of {len(ids)} units lack data in some of the {len(periods)} periods "
             f"({gaps} unit-periods missing or empty in {', '.join(map(repr, columns))}; e.g. {'; '.join(per_unit)}). "

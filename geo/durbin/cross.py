@@ -43,7 +43,8 @@ from geo.durbin.engine import check_design, check_outcome, invert, maximise, ols
 from geo.durbin.impacts import TraceEngine, lag_impacts, linear_impacts
 from geo.durbin.logdet import LogDet, as_sparse_weights, make_logdet
 from geo.durbin.results import DurbinResult
-from geo.durbin.tests import lm_tests, lr_test, sdm_tests
+from geo.durbin.sac import IDENTIFICATION_NOTE, sac_hessian_cov, sac_ml
+from geo.durbin.tests import lm_tests, lr_test, sdm_tests, z_record
 from geo.errors import ModelError, OptionError, check_choice
 
 __all__ = [
@@ -58,7 +59,7 @@ __all__ = [
     "sdm_tests",
 ]
 
-MODELS = ("sdm", "sar", "sem", "slx", "sdem", "ols")
+MODELS = ("sdm", "sar", "sem", "slx", "sdem", "ols", "sac", "gns")
 INTERCEPT = "(Intercept)"
 
 
@@ -71,10 +72,6 @@ def coef_frame(names, estimate, se, *, df=None) -> pd.DataFrame:
     p = 2.0 * (stats.norm.sf(np.abs(z)) if df is None else stats.t.sf(np.abs(z), df))
     return pd.DataFrame({"estimate": estimate, "se": se, "z": z, "p": p}, index=pd.Index(list(names), name="name"))
 
-
-def _spatial_dict(est, se):
-    z = est / se if se > 0 else float("nan")
-    return {"estimate": float(est), "se": float(se), "z": float(z), "p": float(2.0 * stats.norm.sf(abs(z)))}
 
 
 # --------------------------------------------------------------------------- lag (SAR / SDM)
@@ -236,6 +233,8 @@ def _cov_method(ld: LogDet, covariance: str) -> str:
 
 
 _COV_TEXT = {
+    "sac": "observed Hessian of the full log-likelihood in (rho, lambda, beta, sigma^2), analytic except the "
+    "log-determinants' second derivatives (exact from eigenvalues; Richardson differences for LU)",
     "information": "analytic information matrix with exact dense traces (as spatialreg method='eigen')",
     "hessian": "observed Hessian of the full log-likelihood, analytic except the log-determinant's second "
     "derivative (Richardson differences); as spatialreg's numerical Hessian for method='LU' "
@@ -298,7 +297,7 @@ def fit_cross(
     Xc = np.column_stack([np.ones(n), X]) if intercept else X
     base_names = ([INTERCEPT] if intercept else []) + x_names
     lag_names = [f"W_{c}" for c in x_names]
-    durbin = model in ("sdm", "slx", "sdem")
+    durbin = model in ("sdm", "slx", "sdem", "gns")
     Z = np.column_stack([Xc, WX]) if durbin else Xc
     names = base_names + (lag_names if durbin else [])
     check_design(Z, names)
@@ -317,7 +316,41 @@ def fit_cross(
         raise ModelError(f"covariance='information' needs dense {n} x {n} traces; use 'hessian'")
     notes = []
 
-    if model in ("sdm", "sar"):
+    spatial_more = {}
+    if model in ("sac", "gns"):
+        fit = sac_ml(y, Z, Wm, ld, ld.lower, ld.upper, locator=ld.locator)
+        rho, lam, beta, s2 = fit["rho"], fit["lambda"], fit["beta"], fit["sigma2"]
+        V = sac_hessian_cov(y, Z, Wm, rho, lam, beta, s2, ld.second_derivative(rho), ld.second_derivative(lam))
+        cov_kind = "sac"
+        se = np.sqrt(np.diag(V))
+        coefs = coef_frame(names, beta, se[2:])
+        spatial = z_record(rho, se[0])
+        spatial_more = {"lambda": z_record(lam, se[1])}
+        # vcov over (rho, coefficients) like the other models, lambda's row/column after rho
+        vnames = ["rho", "lambda"] + names
+        resid = fit["resid"]
+        fitted = y - fit["r"]  # rho W y + X b (+ W X theta): the part without the spatial error
+        k_par = Z.shape[1] + 3
+        bx = beta[off : off + kx]
+        th = beta[off + kx : off + 2 * kx] if model == "gns" else None
+        sel = [0] + list(range(2 + off, 2 + off + kx)) + (
+            list(range(2 + off + kx, 2 + off + 2 * kx)) if th is not None else [])
+        engine = _trace_engine(Wm, ld, rho, se[0], seed)
+        imp = lag_impacts(
+            names=x_names, rho=rho, beta=bx, theta=th, cov=V[np.ix_(sel, sel)], engine=engine, lower=ld.lower,
+            upper=ld.upper, draws=int(draws), seed=seed, order=impacts_order,
+        )
+        test_out = {}
+        if tests:
+            lagged = lag_ml(y, Z, Wy, ld, ld.lower, ld.upper, locator=ld.locator)
+            err = error_ml(y, Z, Wy, Wm @ Z, ld, ld.lower, ld.upper, locator=ld.locator)
+            nest = ("sdm", "sdem") if model == "gns" else ("sar", "sem")
+            test_out[f"LR_{model}_vs_{nest[0]}"] = lr_test(fit["loglik"], lagged["loglik"], 1, "H0: lambda = 0")
+            test_out[f"LR_{model}_vs_{nest[1]}"] = lr_test(fit["loglik"], err["loglik"], 1, "H0: rho = 0")
+        spatial_name = "rho"
+        notes.append(IDENTIFICATION_NOTE)
+        notes.append("fitted values are rho W y + X beta (+ W X theta); residuals are the innovations e")
+    elif model in ("sdm", "sar"):
         fit = lag_ml(y, Z, Wy, ld, ld.lower, ld.upper, locator=ld.locator)
         rho, beta, s2 = fit["rho"], fit["beta"], fit["sigma2"]
         if cov_kind == "information":
@@ -326,7 +359,7 @@ def fit_cross(
             V = lag_hessian_cov(y, Z, Wy, rho, beta, s2, ld.second_derivative(rho))
         se = np.sqrt(np.diag(V))
         coefs = coef_frame(names, beta, se[1:])
-        spatial = _spatial_dict(rho, se[0])
+        spatial = z_record(rho, se[0])
         vnames = ["rho"] + names
         fitted = y - fit["resid"]
         resid = fit["resid"]
@@ -352,7 +385,7 @@ def fit_cross(
                           theta=th, V_rbt=Vsub)
             )
         spatial_name = "rho"
-    else:  # sem, sdem
+    elif model in ("sem", "sdem"):
         WZ = Wm @ Z
         fit = error_ml(y, Z, Wy, WZ, ld, ld.lower, ld.upper, locator=ld.locator)
         lam, beta, s2 = fit["lambda"], fit["beta"], fit["sigma2"]
@@ -362,7 +395,7 @@ def fit_cross(
             V = error_hessian_cov(y, Z, Wy, WZ, lam, beta, s2, ld.second_derivative(lam))
         se = np.sqrt(np.diag(V))
         coefs = coef_frame(names, beta, se[1:])
-        spatial = _spatial_dict(lam, se[0])
+        spatial = z_record(lam, se[0])
         vnames = ["lambda"] + names
         resid = fit["resid"]
         fitted = y - resid
@@ -403,6 +436,7 @@ def fit_cross(
         fitted=pd.Series(fitted, index=index, name="fitted"),
         residuals=pd.Series(resid, index=index, name="residual"),
         notes=tuple(notes),
+        spatial_more=spatial_more,
     )
 
 

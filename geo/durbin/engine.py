@@ -25,7 +25,7 @@ from scipy.optimize import minimize_scalar
 
 from geo.errors import ModelError
 
-__all__ = ["maximise", "check_design", "check_outcome", "invert", "ols", "XATOL"]
+__all__ = ["maximise", "check_design", "check_outcome", "invert", "ols", "richardson_hessian", "XATOL"]
 
 #: Brent's absolute tolerance on the spatial parameter
 XATOL = 1e-10
@@ -180,3 +180,26 @@ def invert(M: np.ndarray, what: str) -> np.ndarray:
     if not np.all(np.isfinite(V)) or np.any(np.diag(V) <= 0):
         raise ModelError(f"{what} is not positive definite at the estimate; the fit did not converge to a maximum")
     return V
+
+
+def richardson_hessian(f, p0, steps) -> np.ndarray:
+    """Hessian of a scalar function by central differences with Richardson extrapolation (steps h and h/2).
+
+    Used where an analytic Hessian is not written out (random-effects and gapped-panel
+    likelihoods); the error is O(h^4).
+    """
+    p0 = np.asarray(p0, dtype=float)
+    steps = np.asarray(steps, dtype=float)
+    k = len(p0)
+    eye = np.eye(k)
+
+    def one(h):
+        H = np.zeros((k, k))
+        for i in range(k):
+            for j in range(i, k):
+                ei, ej = eye[i] * h[i], eye[j] * h[j]
+                H[i, j] = H[j, i] = (f(p0 + ei + ej) - f(p0 + ei - ej) - f(p0 - ei + ej) + f(p0 - ei - ej)) / (
+                    4 * h[i] * h[j])
+        return H
+
+    return (4 * one(steps / 2) - one(steps)) / 3

@@ -267,7 +267,8 @@ def _order_values(engine: TraceEngine, rho, beta, theta, order: int):
     return c * t[None, None, :], c * m[None, None, :]
 
 
-def _draw_params(mean, cov, draws, seed, lower, upper):
+def _draw_params(mean, cov, draws, seed, lower, upper, keep=None):
+    """Draws from N(mean, cov) with rho (column 0, or ``keep(draws)`` when given) admissible."""
     rng = np.random.default_rng(seed)
     cov = 0.5 * (cov + cov.T)
     vals, vecs = np.linalg.eigh(cov)
@@ -279,7 +280,7 @@ def _draw_params(mean, cov, draws, seed, lower, upper):
     while len(out) < draws:
         z = rng.standard_normal((draws, len(mean)))
         d = mean + z @ root.T
-        ok = (d[:, 0] > lower) & (d[:, 0] < upper)
+        ok = (d[:, 0] > lower) & (d[:, 0] < upper) if keep is None else keep(d)
         out = np.vstack([out, d[ok]])
         tries += 1
         if tries > 50:
@@ -301,12 +302,19 @@ def lag_impacts(
     seed=None,
     order: int = 5,
     level: float = 0.95,
+    params=None,
+    transform=None,
 ) -> Impacts:
     """Impacts of a lag model (SAR when ``theta`` is None, SDM otherwise).
 
     ``cov`` is the covariance of (rho, beta_1..K, theta_1..K) in that order; with
     ``draws > 0`` it drives the simulation. ``order`` is the highest power of W in
     the decomposition by neighbour order.
+
+    ``params`` and ``transform`` (together) simulate impacts that are a function of
+    other parameters, e.g. the dynamic panel's long-run impacts: draws are taken from
+    N(params, cov) and ``transform(draws)`` returns (rho, beta, theta, admissible) arrays
+    of the effective lag model; (``rho``, ``beta``, ``theta``) are then the point values.
     """
     names = list(names)
     beta = np.asarray(beta, dtype=float)
@@ -321,11 +329,21 @@ def lag_impacts(
     ose = None
     inference = "no simulation (draws=0)"
     if draws and cov is not None:
-        mean = np.concatenate([[rho], beta] + ([] if theta is None else [theta]))
-        sims = _draw_params(mean, np.asarray(cov, dtype=float), int(draws), seed, lower, upper)
-        srho = sims[:, 0]
-        sbeta = sims[:, 1 : 1 + K]
-        stheta = None if theta is None else sims[:, 1 + K : 1 + 2 * K]
+        if transform is not None:
+            def keep(d):
+                r, _, _, ok = transform(d)
+                return ok & (r > lower) & (r < upper)
+
+            sims = _draw_params(np.asarray(params, dtype=float), np.asarray(cov, dtype=float), int(draws), seed,
+                                lower, upper, keep=keep)
+            srho, sbeta, stheta, _ = transform(sims)
+            stheta = None if theta is None else stheta
+        else:
+            mean = np.concatenate([[rho], beta] + ([] if theta is None else [theta]))
+            sims = _draw_params(mean, np.asarray(cov, dtype=float), int(draws), seed, lower, upper)
+            srho = sims[:, 0]
+            sbeta = sims[:, 1 : 1 + K]
+            stheta = None if theta is None else sims[:, 1 + K : 1 + 2 * K]
         sd, stt = _impact_values(engine, srho, sbeta, stheta)
         sims_by_kind = {"direct": sd, "indirect": stt - sd, "total": stt}
         alpha = (1.0 - level) / 2.0

@@ -598,6 +598,14 @@ def fit_panel(
     if int(draws) < 0:
         raise OptionError(f"draws={draws!r} must be >= 0")
     x_names = _as_names(x)
+    if balance == "ml":
+        if model == "sem":
+            raise OptionError("balance='ml' is for model='sdm' or 'sar' (the effects as parameters, as "
+                              "bias_correction='none'); use balance='drop' for the SEM")
+        from geo.durbin.missing import fit_missing
+
+        return fit_missing(data, y, x_names, weights=weights, id=id, time=time, model=model, effects=effects,
+                           logdet=logdet, draws=draws, seed=seed, weight_ids=weight_ids, names=names)
     W, ids = _weights_and_ids(weights, weight_ids)
     data, W, ids, balanced = _balanced(data, W, ids, id=id, time=time, columns=[str(y), *x_names],
                                        policy=balance, names=names)
@@ -729,8 +737,8 @@ def _balanced(data, W, ids, *, id, time, columns, policy, names):
     from geo.durbin.balance import balance_panel
 
     if policy == "ml":
-        raise OptionError("balance='ml' (ML on the observed cells) is not available for this model yet; "
-                          "use balance='drop'")
+        raise OptionError("balance='ml' (ML on the observed cells) is for the SAR/SDM static panel "
+                          "(geo.durbin.missing); use balance='drop' here")
     frame = data.reset_index() if (isinstance(data, pd.DataFrame) and (id not in data.columns or time not in data.columns)) else data
     if not isinstance(frame, pd.DataFrame) or id not in frame.columns or time not in frame.columns:
         return data, W, ids, _no_gaps(policy)

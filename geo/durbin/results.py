@@ -31,6 +31,9 @@ _MODEL_TITLES = {
     "slx": "Spatially lagged X model (SLX, OLS)",
     "sdem": "Spatial Durbin error model (SDEM)",
     "ols": "OLS",
+    "sac": "Spatial lag and error model (SAC)",
+    "gns": "General nesting spatial model (GNS: lag, WX and error)",
+    "dsdm": "Dynamic spatial Durbin panel (y_t-1, W y_t-1)",
 }
 
 
@@ -96,6 +99,10 @@ class DurbinResult:
         Panel two-way fits: ``lee-yu`` or ``none``; ``none`` otherwise.
     notes : tuple of str
         Conventions and warnings stated in the outputs.
+    spatial_more : dict
+        Further spatial parameters, each {estimate, se, z, p} and written to JSON at the
+        top level like ``rho``: ``lambda`` of SAC/GNS; ``tau`` (y_{t-1}) and ``eta``
+        (W y_{t-1}) of the dynamic panel.
     """
 
     model: str
@@ -122,6 +129,7 @@ class DurbinResult:
     aic_convention: str = AIC_CONVENTION
     notes: tuple = ()
     extra: dict = field(default_factory=dict, repr=False)
+    spatial_more: dict = field(default_factory=dict)
 
     # ----- convenience
     @property
@@ -131,8 +139,11 @@ class DurbinResult:
 
     @property
     def lam(self) -> float | None:
-        """The spatial error parameter lambda (None for lag models)."""
-        return self.spatial["estimate"] if self.spatial_name == "lambda" else None
+        """The spatial error parameter lambda (None for lag models; SAC/GNS have both rho and lambda)."""
+        if self.spatial_name == "lambda":
+            return self.spatial["estimate"]
+        more = self.spatial_more.get("lambda")
+        return None if more is None else more["estimate"]
 
     @property
     def params(self) -> pd.Series:
@@ -148,6 +159,8 @@ class DurbinResult:
         tab = self.coefficients.copy()
         if self.spatial is not None:
             tab.loc[self.spatial_name] = [self.spatial[k] for k in ("estimate", "se", "z", "p")]
+        for name, d in self.spatial_more.items():
+            tab.loc[name] = [d[k] for k in ("estimate", "se", "z", "p")]
         return tab
 
     def to_json(self) -> dict:
@@ -164,6 +177,8 @@ class DurbinResult:
         }
         if self.spatial_name is not None:
             out[self.spatial_name] = {k: _num(v) for k, v in self.spatial.items()}
+        for name, d in self.spatial_more.items():
+            out[name] = {k: _num(v) for k, v in d.items()}
         out.update(
             {
                 "coefficients": coefs,
@@ -188,13 +203,32 @@ class DurbinResult:
         )
         if "balance" in self.extra:
             out["balance"] = self.extra["balance"]
+        if self.extra.get("random_effects"):
+            out["phi"] = _num(self.extra["phi"])
+            out["sigma2_mu"] = _num(self.extra["sigma2_mu"])
+            out["hausman"] = out["tests"].get("hausman")
+        if self.extra.get("dynamic"):
+            long = self.extra.get("impacts_long_run")
+            out["dynamic"] = True
+            out["stable"] = bool(self.extra["stable"])
+            out["spectral_radius"] = _num(self.extra["spectral_radius"])
+            out["impacts_short_run"] = out["impacts"]
+            out["impacts_long_run"] = None if long is None else long.to_json()
+            out["bias"] = None if self.extra.get("bias") is None else {k: _num(v) for k, v in self.extra["bias"].items()}
         return out
 
     def summary(self) -> str:
         title = _MODEL_TITLES.get(self.model, self.model)
+        if self.extra.get("dynamic"):
+            title = f"Dynamic spatial {'Durbin' if self.model == 'sdm' else 'lag'} panel (tau y_t-1, eta W y_t-1)"
         lines = [title]
         if self.t > 1 or self.effects != "none":
-            lines.append(f"Panel: n = {self.n}, T = {self.t}, fixed effects: {self.effects}, bias correction: {self.bias_correction}")
+            if self.effects == "random":
+                lines.append(f"Panel: n = {self.n}, T = {self.t}, random effects: phi = {_fmt(self.extra.get('phi'))}, "
+                             f"sigma2_mu = {_fmt(self.extra.get('sigma2_mu'))}")
+            else:
+                lines.append(f"Panel: n = {self.n}, T = {self.t}, fixed effects: {self.effects}, "
+                             f"bias correction: {self.bias_correction}")
         lines.append(f"Dependent variable: {self.y_name}")
         lines.append("")
         kind = "OLS" if self.model in ("ols", "slx") else "asymptotic"
@@ -212,6 +246,9 @@ class DurbinResult:
             lines.append(
                 f"{self.spatial_name.capitalize()}: {_fmt(s['estimate'])}, asymptotic standard error: {_fmt(s['se'])}"
             )
+            lines.append(f"    z-value: {_fmt(s['z'], '.5g')}, p-value: {_fmt_p(s['p'])}")
+        for name, s in self.spatial_more.items():
+            lines.append(f"{name.capitalize()}: {_fmt(s['estimate'])}, asymptotic standard error: {_fmt(s['se'])}")
             lines.append(f"    z-value: {_fmt(s['z'], '.5g')}, p-value: {_fmt_p(s['p'])}")
         lines.append(f"Log likelihood: {_fmt(self.loglik, '.8g')}")
         lines.append(f"ML residual variance (sigma squared): {_fmt(self.sigma2)}, (sigma: {_fmt(math.sqrt(self.sigma2))})")
@@ -231,7 +268,14 @@ class DurbinResult:
                 )
         if self.impacts is not None:
             lines.append("")
-            lines.append(self.impacts.summary())
+            lines.append(("Short-run " if self.extra.get("dynamic") else "") + self.impacts.summary())
+        if self.extra.get("dynamic"):
+            lines.append("")
+            lines.append(f"Stable: {'yes' if self.extra['stable'] else 'NO'} (spectral radius of "
+                         f"(I - rho W)^-1 (tau I + eta W) = {_fmt(self.extra['spectral_radius'], '.4g')})")
+            long = self.extra.get("impacts_long_run")
+            if long is not None:
+                lines.append("Long-run " + long.summary())
         for note in self.notes:
             lines.append(f"Note: {note}")
         return "\n".join(lines)
@@ -245,6 +289,8 @@ class DurbinResult:
         rows = [(str(n), r["estimate"], r["se"], r["p"]) for n, r in self.coefficients.iterrows()]
         if self.spatial is not None:
             rows.append((self.spatial_name, self.spatial["estimate"], self.spatial["se"], self.spatial["p"]))
+        for name, d in self.spatial_more.items():
+            rows.append((name, d["estimate"], d["se"], d["p"]))
         return rows
 
     def _impact_rows(self):

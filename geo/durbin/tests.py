@@ -26,7 +26,13 @@ from scipy import stats
 
 from geo.durbin.logdet import as_sparse_weights
 
-__all__ = ["chi2", "lr_test", "wald_test", "sdm_tests", "hausman_test", "lm_tests"]
+__all__ = ["z_record", "chi2", "lr_test", "wald_test", "sdm_tests", "hausman_test", "lm_tests"]
+
+
+def z_record(estimate, se) -> dict:
+    """{estimate, se, z, p} of one parameter: z = estimate / se, p two-sided normal (NaN z when se is not > 0)."""
+    z = estimate / se if se > 0 else float("nan")
+    return {"estimate": float(estimate), "se": float(se), "z": float(z), "p": float(2.0 * stats.norm.sf(abs(z)))}
 
 
 def chi2(stat, df, note=None) -> dict:
@@ -71,10 +77,11 @@ def sdm_tests(*, ll_sdm, ll_sar, ll_sem, rho, beta_x, theta, V_rbt) -> dict:
 
 
 def hausman_test(b_consistent, V_consistent, b_efficient, V_efficient, note=None) -> dict:
-    """Hausman (1978): q' (V_c - V_e)^+ q with q = b_c - b_e; df = rank of V_c - V_e.
+    """Hausman (1978): q' (V_c - V_e)^+ q with q = b_c - b_e; df = number of positive eigenvalues of V_c - V_e.
 
-    The Moore-Penrose inverse is used because V_c - V_e is only positive semi-definite
-    in finite samples (as Stata's ``hausman, sigmamore`` discussion notes).
+    V_c - V_e is positive semi-definite only asymptotically; in finite samples it can have
+    negative eigenvalues. As Stata's ``hausman`` (which uses a generalised inverse and
+    reports the rank as df), the statistic uses the positive-eigenvalue part only.
     """
     q = np.asarray(b_consistent, dtype=float) - np.asarray(b_efficient, dtype=float)
     D = np.asarray(V_consistent, dtype=float) - np.asarray(V_efficient, dtype=float)

@@ -6,13 +6,6 @@ from geo.cli.paths import OutputPath
 from geo.cli.options import boundaries_options, data_options, emit, json_option, left_out, seed_option, weights_option
 
 
-def _split(values) -> list[str]:
-    out = []
-    for v in values or ():
-        out += [p.strip() for p in str(v).split(",") if p.strip()]
-    return out
-
-
 @click.command(name="sdm")
 @data_options
 @click.option("--y", "y", metavar="VAR", required=True, help="Dependent variable, e.g. log_gdp_pc.")
@@ -28,9 +21,10 @@ def _split(values) -> list[str]:
 @click.option("--time", "time_col", metavar="COL", default=None, help="Period column: fits a fixed-effects panel.")
 @click.option(
     "--effects",
-    type=click.Choice(["none", "individual", "time", "twoways"]),
+    type=click.Choice(["none", "individual", "time", "twoways", "random"]),
     default=None,
-    help="Fixed effects of a panel (default twoways with --time, none without).",
+    help="Fixed effects of a panel (default twoways with --time, none without), or random (SAR/SDM, with a "
+    "Hausman test against fixed effects).",
 )
 @click.option(
     "--bias-correction",
@@ -41,19 +35,24 @@ def _split(values) -> list[str]:
 )
 @click.option(
     "--model",
-    type=click.Choice(["sdm", "sar", "sem", "slx", "sdem", "ols"]),
+    type=click.Choice(["sdm", "sar", "sem", "slx", "sdem", "ols", "sac", "gns"]),
     default="sdm",
     show_default=True,
     help="sdm: y = rho Wy + Xb + WXt; sar; sem; slx (OLS with WX); sdem (error with WX); "
-    "ols (with LM-lag/LM-error/robust/SARMA diagnostics).",
+    "ols (with LM-lag/LM-error/robust/SARMA diagnostics); sac (lag + error) and gns (sac with WX), "
+    "cross-section only.",
 )
 @weights_option
 @click.option("--transform", type=click.Choice(["r", "b", "v", "o"]), default="r", show_default=True,
               help="Weights transformation (r row-standardised).")
 @click.option("--islands", default="link", show_default=True, metavar="POLICY",
               help="Units without neighbours: link (to the nearest unit), link:K, keep, drop, error.")
-@click.option("--balance", type=click.Choice(["error", "drop"]), default="error", show_default=True,
-              help="Unbalanced panels: error (name the gaps) or drop (keep the units observed in every period).")
+@click.option("--dynamic", is_flag=True,
+              help="Panels: dynamic spatial Durbin (or lag) model with y_t-1 and W y_t-1, bias-corrected QML, "
+              "short- and long-run impacts.")
+@click.option("--balance", type=click.Choice(["error", "drop", "ml"]), default="error", show_default=True,
+              help="Unbalanced panels: error (name the gaps), drop (keep the units observed in every period), or ml "
+              "(SAR/SDM: exact ML on the observed outcomes, missing at random; regressors needed everywhere).")
 @boundaries_options
 @click.option(
     "--logdet",
@@ -70,7 +69,7 @@ def _split(values) -> list[str]:
 @click.option("--html", "html_path", metavar="FILE", type=OutputPath(), default=None, help="Also write an HTML table to FILE.")
 @json_option
 def command(data_path, id_col, y, x, time_col, effects, bias_correction, model, weights_spec, transform, islands,
-            balance, boundaries_path, boundary_id, scope, logdet, draws, seed, impacts_order, latex_path, html_path,
+            dynamic, balance, boundaries_path, boundary_id, scope, logdet, draws, seed, impacts_order, latex_path, html_path,
             as_json):
     """Fit a spatial Durbin model (or SAR/SEM/SLX/SDEM) and report direct, indirect and total impacts.
 
@@ -80,11 +79,12 @@ def command(data_path, id_col, y, x, time_col, effects, bias_correction, model, 
     Example: geo sdm --data cities.csv --id adcode --y log_gdp_pc --x log_inv,log_pop --weights queen --seed 1
     """
     from geo._io import write_text
+    from geo.cli.commands._model_input import model_input, split_list
     from geo.durbin import fit
     from geo.errors import OptionError
     from geo.layers import load_data, weights_for
 
-    xs = _split(x)
+    xs = split_list(x)
     if not xs:
         raise OptionError("--x: give at least one regressor")
     if draws < 0:
@@ -92,44 +92,24 @@ def command(data_path, id_col, y, x, time_col, effects, bias_correction, model, 
     ud = load_data(data_path, id_col=id_col, year_col=time_col, boundaries=boundaries_path,
                    boundary_id=boundary_id, scope=scope, weights=weights_spec)
     columns = [y] + xs
-    extra = {}
+    if time_col is None and effects not in (None, "none"):
+        raise OptionError(f"--effects {effects} needs a panel: give --time COL")
+    if time_col is None and dynamic:
+        raise OptionError("--dynamic needs a panel: give --time COL")
+    mi = model_input(ud, columns, time_col=time_col, balance=balance, data_path=data_path)
+    graph = weights_for(mi.units, weights_spec, data=mi.weights_data, transform=transform, islands=islands)
     if time_col is not None:
-        from geo.durbin.balance import balance_panel
-
-        ud._check_columns(columns)
-        table = ud.table
-        with_rows = ud.units.loc[[i for i in ud.units.index if i in set(table[ud.id_name])]]
-        names = with_rows["name"].to_dict() if "name" in with_rows.columns else None
-        frame, report = balance_panel(table, id=ud.id_name, time=ud.year_col, columns=columns, units=with_rows.index,
-                                      names=names, policy=balance, option="--balance drop")
-        units = with_rows.loc[[i for i in with_rows.index if i not in set(report.dropped_units)]]
-        # every column of the table, so economic:VAR may name a variable that is not in the model
-        graph = weights_for(units, weights_spec, data=table.set_index(ud.id_name), transform=transform, islands=islands)
         result = fit(
-            frame, y, xs, weights=graph, model=model, effects=effects or "twoways",
+            mi.frame, y, xs, weights=graph, model=model, effects=effects or "twoways",
             id=ud.id_name, time=ud.year_col, bias_correction=bias_correction, logdet=logdet, draws=draws, seed=seed,
-            impacts_order=impacts_order,
+            impacts_order=impacts_order, dynamic=dynamic,
         )
-        used = with_rows.index
-        extra["balance"] = report.to_json()
-        balance_note = report.note()
     else:
-        if effects not in (None, "none"):
-            raise OptionError(f"--effects {effects} needs a panel: give --time COL")
-        year = None
-        if ud.year_col is not None:
-            years = ud.years
-            if len(years) > 1:
-                raise OptionError(
-                    f"{data_path}: has years {years[0]}-{years[-1]}; give --time {ud.year_col} for a panel model"
-                )
-            year = years[0]
-        gdf = ud.cross_section(year=year, columns=columns)
-        graph = weights_for(gdf, weights_spec, data=ud.cross_section(year=year), transform=transform, islands=islands)
-        result = fit(gdf, y, xs, weights=graph, model=model, draws=draws, seed=seed, logdet=logdet,
+        result = fit(mi.frame, y, xs, weights=graph, model=model, draws=draws, seed=seed, logdet=logdet,
                      impacts_order=impacts_order)
-        used = gdf.index
-        balance_note = None
+    used = mi.used
+    extra = {} if mi.balance is None else {"balance": mi.balance.to_json()}
+    balance_note = None if mi.balance is None else mi.balance.note()
     if latex_path:
         write_text(latex_path, result.to_latex())
     if html_path:
