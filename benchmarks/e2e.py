@@ -1,6 +1,7 @@
 """End-to-end benchmark: the command line as a user runs it, against the peers, from cold processes.
 
 Run:  .venv/bin/python benchmarks/e2e.py [--reps 3] [--only lisa,sdm,did,cold] [--sdm-1m] [--out FILE.md]
+(the peers: Rscript with sf, spdep, spatialreg; `pip install diff-diff` for the band-DID race)
 
 Every measured run is a fresh process started by this script (``geo …`` through the
 installed console script, ``Rscript …``, ``python peer.py …``); geo and its peer
