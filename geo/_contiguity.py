@@ -40,10 +40,18 @@ def contiguity_pairs(geoms, *, rook: bool) -> tuple[np.ndarray, np.ndarray]:
 
     geoms = np.asarray(geoms, dtype=object)
     n = len(geoms)
-    parts, part_of = shapely.get_parts(geoms, return_index=True)
-    rings, ring_part = shapely.get_rings(parts, return_index=True)
-    xy, ring_of = shapely.get_coordinates(rings, return_index=True)
-    owner = part_of[ring_part[ring_of]]
+    # exploding into parts and rings copies every geometry: done only where there are several
+    if (shapely.get_type_id(geoms) == 3).all():  # Polygons only
+        parts, part_of = geoms, np.arange(n)
+    else:
+        parts, part_of = shapely.get_parts(geoms, return_index=True)
+    if (shapely.get_num_interior_rings(parts) == 0).all():  # one ring per part
+        xy, ring_of = shapely.get_coordinates(parts, return_index=True)
+        owner = part_of[ring_of]
+    else:
+        rings, ring_part = shapely.get_rings(parts, return_index=True)
+        xy, ring_of = shapely.get_coordinates(rings, return_index=True)
+        owner = part_of[ring_part[ring_of]]
     x = xy[:, 0] + 0.0  # -0.0 and 0.0 are the same vertex (as Python's tuple comparison says)
     y = xy[:, 1] + 0.0
     vertex = _group_ids(x, y)
@@ -57,8 +65,9 @@ def contiguity_pairs(geoms, *, rook: bool) -> tuple[np.ndarray, np.ndarray]:
     m = int(key.max()) + 1 if len(key) else 0
     incidence = sp.csr_array((np.ones(len(key), dtype=np.int32), (owner, key)), shape=(n, m))
     incidence.data[:] = 1
-    shared = sp.coo_array(incidence @ incidence.T)
-    off = shared.row != shared.col
-    i, j = shared.row[off].astype(np.int64), shared.col[off].astype(np.int64)
-    order = np.lexsort((j, i))
-    return i[order], j[order]
+    shared = sp.csr_array(incidence @ incidence.T)
+    shared.sort_indices()  # rows in order, columns sorted within each row
+    i = np.repeat(np.arange(n, dtype=np.int64), np.diff(shared.indptr))
+    j = shared.indices.astype(np.int64)
+    off = i != j
+    return i[off], j[off]

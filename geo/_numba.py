@@ -42,8 +42,14 @@ def default_engine(work: float | None = None) -> str:
 
 
 def _kernels():
-    import geo._numba_kernels as k
-
+    """The compiled kernels, or None when numba is installed but cannot be imported (then numpy is used,
+    as when numba is absent)."""
+    global HAVE_NUMBA
+    try:
+        import geo._numba_kernels as k
+    except ImportError:  # pragma: no cover - a broken numba installation
+        HAVE_NUMBA = False
+        return None
     return k
 
 
@@ -78,7 +84,7 @@ def permuted_forms(values, W, permutations, rng, *, rc=None, fixed=None, engine=
     quad = np.empty(permutations)
     sq = np.zeros(permutations)
     batch = max(1, min(permutations, 4_000_000 // max(n, 1)))
-    use_numba = engine == "numba" and HAVE_NUMBA
+    use_numba = engine == "numba" and HAVE_NUMBA and _kernels() is not None
     if use_numba:
         upper = sp.coo_array(sp.triu(W + W.T, k=1))
         diag = W.diagonal()
@@ -189,12 +195,15 @@ def conditional_counts(values, W, scale, shift, observed, draws, *, engine=None)
         np.ascontiguousarray(observed, dtype=np.float64),
         np.ascontiguousarray(draws, dtype=np.int64),
     )
+    requested = engine
     engine = engine or default_engine(float(len(args[3])) * args[7].shape[0])
-    if engine == "numba":
-        if not HAVE_NUMBA:
+    if engine == "numba" and (not HAVE_NUMBA or _kernels() is None):
+        if requested == "numba":
             from geo.errors import OptionError
 
             raise OptionError("engine='numba' needs the numba package: pip install numba")
+        engine = "numpy"
+    if engine == "numba":
         work = len(args[3]) * args[7].shape[0]  # links x permutations
         k = _kernels()
         kernel = k._counts_parallel if work > 20_000_000 else k._counts_serial  # threads cost more than tiny jobs

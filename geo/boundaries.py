@@ -513,6 +513,7 @@ class CoverageReport:
     islands: tuple = ()
     components: int = 1
     by_level: dict = field(default_factory=dict)
+    notes: tuple = ()  #: e.g. that the layer has no CRS (contiguity only)
 
     def to_json(self) -> dict:
         return {
@@ -522,6 +523,7 @@ class CoverageReport:
             "islands": list(self.islands),
             "components": self.components,
             "by_level": dict(self.by_level),
+            "notes": list(self.notes),
         }
 
     def summary(self) -> str:
@@ -531,6 +533,7 @@ class CoverageReport:
         lines.append(f"islands (no contiguous neighbour): {', '.join(self.islands) or 'none'}")
         if self.invalid:
             lines.append(f"invalid geometries: {', '.join(self.invalid)}")
+        lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
     __str__ = summary
@@ -558,4 +561,6 @@ def check_coverage(gdf) -> CoverageReport:
         islands=tuple(str(gdf.index[k]) for k in isolated),
         components=int(sp.csgraph.connected_components(A, directed=False)[0]),
         by_level={str(k): int(v) for k, v in by_level.items()},
+        notes=(gdf.attrs.get("crs_note") or "the layer has no CRS: contiguity only (give --crs EPSG:… for distances)",)
+        if gdf.crs is None else (),
     )

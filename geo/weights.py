@@ -87,7 +87,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from geo._contiguity import contiguity_pairs
-from geo._graph import Weights, ids_of, to_csr
+from geo._graph import Weights, ids_of, str_ids, to_csr
 from geo.errors import CRSError, GeometryError, InputError, OptionError, SchemaError
 
 __all__ = [
@@ -447,7 +447,7 @@ def _check_units(units):
         raise InputError(f"units must be a GeoDataFrame indexed by unit id, got {type(units).__name__}")
     if len(units) < 2:
         raise InputError(f"weights need at least 2 units, got {len(units)}")
-    ids = pd.Index([str(i) for i in units.index])
+    ids = str_ids(units.index)
     dup = ids[ids.duplicated()]
     if len(dup):
         raise SchemaError(f"units have duplicate ids, e.g. {dup[0]!r}")
@@ -735,7 +735,7 @@ def _apply_islands(edges: _Edges, ids, policy: str, k_link: int, units, metric, 
 
 def _graph_from_positions(ids, heads, tails, weights, keep_mask=None):
     """A :class:`Weights` ordered like ``ids`` from edge positions (zero weights dropped)."""
-    ids = pd.Index([str(i) for i in ids])
+    ids = str_ids(ids)
     heads = np.asarray(heads, dtype=np.int64)
     tails = np.asarray(tails, dtype=np.int64)
     weights = np.asarray(weights, dtype=float)

@@ -114,8 +114,12 @@ def test_user_boundaries_through_cli(tmp_path, capsys):
 
     gpd.GeoDataFrame({"code": ["a"]}, geometry=[box(0, 0, 1, 1)], crs=4326).to_file(bad)
     bad.with_suffix(".prj").unlink()
-    rc, _, err = run(["boundaries", "--boundaries", str(bad), "--boundary-id", "code"], capsys)
-    assert rc == 2 and "declares no CRS" in err
+    # a file without a CRS is read as it is (contiguity works on it) and the output says so;
+    # --crs EPSG:… gives it one (issue 11)
+    rc, out, _ = run(["boundaries", "--boundaries", str(bad), "--boundary-id", "code"], capsys)
+    assert rc == 0 and "declares no CRS" in out
+    rc, out, _ = run(["boundaries", "--boundaries", str(bad), "--boundary-id", "code", "--crs", "EPSG:4326"], capsys)
+    assert rc == 0 and "no CRS" not in out
 
 
 def test_console_script_exit_status(tmp_path):

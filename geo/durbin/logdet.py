@@ -35,6 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from geo._graph import to_csr
 from geo.errors import ModelError, check_choice
 
 __all__ = ["LogDet", "make_logdet", "EIGEN_MAX_N", "LU_MAX_N", "METHODS", "as_sparse_weights"]
@@ -49,23 +50,8 @@ _EPS = np.sqrt(np.finfo(float).eps)
 
 
 def as_sparse_weights(W) -> sp.csr_matrix:
-    """W as a square float CSR matrix (a libpysal Graph, W, scipy sparse or dense array)."""
-    if hasattr(W, "sparse") and not sp.issparse(W):
-        W = W.sparse
-    if sp.issparse(W):
-        M = sp.csr_matrix(W, dtype=float)
-    else:
-        arr = np.asarray(W, dtype=float)
-        if arr.ndim != 2:
-            raise ModelError(f"weights must be a square matrix, got an array of shape {arr.shape}")
-        M = sp.csr_matrix(arr)
-    if M.shape[0] != M.shape[1]:
-        raise ModelError(f"weights must be a square matrix, got shape {M.shape}")
-    if not np.all(np.isfinite(M.data)):
-        raise ModelError("weights contain NaN or infinite values")
-    M.eliminate_zeros()
-    M.sort_indices()
-    return M
+    """W as a square float CSR matrix (geo's Weights, a libpysal Graph or W, scipy sparse, dense array)."""
+    return sp.csr_matrix(to_csr(W, error=ModelError))  # the one conversion, geo.weights.to_csr
 
 
 def _symmetric_similar(W: sp.csr_matrix):
