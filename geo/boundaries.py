@@ -392,7 +392,8 @@ def from_file(path, id_col: str, *, name_col: str | None = None, repair: bool = 
             reason = shapely.is_valid_reason(geoms[invalid][0])
             raise GeometryError(
                 f"{path}: {int(invalid.sum())} invalid geometries (ids {bad[:5]}; first: {reason}); "
-                "fix them or pass repair=True (--repair)"
+                "repair them with make_valid (`geo boundaries --boundaries FILE --boundary-id COL --repair --out fixed.gpkg`, "
+                "or repair=True in the library) and use the repaired file"
             )
         geoms = shapely.make_valid(geoms)
     out = gdf.drop(columns=[id_col]).set_geometry(geoms)

@@ -92,11 +92,15 @@ def palette(name: str, n: int) -> list[str]:
     from branca.utilities import color_brewer
 
     try:
-        if n >= 3:
-            return list(color_brewer(name, n))
         base = list(color_brewer(name, 3))
     except (ValueError, KeyError):
         raise OptionError(f"cmap={name!r} is not a ColorBrewer scheme (e.g. YlOrRd, Blues, RdBu, Set2)") from None
+    if n >= 3:
+        try:
+            return list(color_brewer(name, n))
+        except ValueError as exc:  # branca interpolates up to a maximum number of colours per series
+            raise OptionError(f"--k: {n} classes are more than colour scheme {name!r} can draw ({exc}); "
+                              "use fewer classes, e.g. --k 5") from None
     return [base[1]] if n == 1 else [base[0], base[2]]
 
 
