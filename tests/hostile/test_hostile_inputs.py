@@ -168,7 +168,6 @@ CASES = {
     "mixed geometry types": (["boundaries", "--boundaries", "{d}/mixed.gpkg", "--boundary-id", "id"], "mixes geometry types"),
     "lon/lat out of range": (["boundaries", "--boundaries", "{d}/projected_as_lonlat.gpkg", "--boundary-id", "id"],
                              "outside longitude"),
-    "latin-1 table in a report folder": (["report", "--results", "{d}/latin1", "--out", "{o}/r.html"], "t.csv"),
     "latin-1 page in a report folder": (["report", "--results", "{d}/latin1_html", "--out", "{o}/r.html"], "m.html"),
     "raster outside every unit": (["zonal", "--raster", "{d}/far.tif", "--out", "{o}/z.csv"], "no unit has a valid pixel"),
     "infinite zonal statistics": (["zonal", "--raster", "{d}/huge.tif", "--stats", "mean,sum", "--out", "{o}/z.csv"],
@@ -230,7 +229,7 @@ def test_overflowing_moran_is_an_error_in_text_and_json(tmp_path, capsys):
     for extra in ([], ["--json"]):
         rc = main(["moran", "--data", str(data), "--var", "v", "--permutations", "9", "--seed", "1", *extra])
         out, err = capsys.readouterr()
-        assert rc == 2 and one_error_line(err) and "not a finite number" in err, err
+        assert rc == 2 and one_error_line(err) and "not finite" in err and "rescale" in err, err
         assert out == ""  # nothing printed as a result
 
 
@@ -297,3 +296,11 @@ def test_emit_guard_judges_by_structure():
             return "0-50 km   nan\n50-100 km 0.100"
 
     check_emitted(Bands(), False)
+
+
+def test_latin1_table_in_a_report_folder_is_read_with_its_detected_encoding(broken, tmp_path, capsys):
+    """A non-UTF-8 CSV is no longer an error: geo._io detects the encoding (charset-normalizer) and reads it."""
+    out = tmp_path / "r.html"
+    rc = main(["report", "--results", str(broken / "latin1"), "--out", str(out)])
+    assert rc == 0, capsys.readouterr().err
+    assert "Paulo" in out.read_text(encoding="utf-8")

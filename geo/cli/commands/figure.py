@@ -4,11 +4,12 @@ import click
 
 from geo.cli.commands.map import _check_year, _data_option, _load, lisa_options
 from geo.cli.options import boundaries_options, emit, json_option
+from geo.cli.paths import InputPath, OutputPath
 
 
 def _common(f):
     f = json_option(f)
-    f = click.option("--out", "out_path", metavar="FILE", type=click.Path(dir_okay=False), required=True,
+    f = click.option("--out", "out_path", metavar="FILE", type=OutputPath(), required=True,
                      help="The figure: .png, .svg or .pdf.")(f)
     f = click.option("--dpi", type=int, default=300, show_default=True, help="Resolution (PNG).")(f)
     f = click.option("--size", default=None, help="WIDTHxHEIGHT in cm, mm or in (e.g. 16x10cm).")(f)
@@ -50,7 +51,7 @@ def _from_json(name: str, builder: str, default_size: str, source_help: str, doc
     """A subcommand drawing ``geo.figures.plots.<builder>`` from one saved JSON result."""
 
     @command.command(name=name, help=doc)
-    @click.option("--from", "source", metavar="RESULT.json", type=click.Path(dir_okay=False), required=True,
+    @click.option("--from", "source", metavar="RESULT.json", type=InputPath(), required=True,
                   help=source_help)
     @_common
     def run(source, out_path, dpi, size, title, lang, as_json):

@@ -40,7 +40,7 @@ from geo.cli.paths import InputPath
               help="Rows of units dissolved and split among several (巢湖, 2011): report them as unmatched with "
               "their successors, or apportion each value to the successors (totals only) by county areas or "
               "--split-shares.")
-@click.option("--split-shares", metavar="FILE", default=None,
+@click.option("--split-shares", metavar="FILE", type=InputPath(), default=None,
               help="Shares for --split apportion: a table with old_adcode, successor_adcode, share (summing to 1).")
 @click.option("--strict", is_flag=True, help="Fail if any row is unmatched.")
 @out_option(required=True, help="Joined output: .csv/.parquet/.xlsx/.dta (table) or .gpkg/.geojson (with geometry).")

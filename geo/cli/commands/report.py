@@ -123,7 +123,9 @@ def command(results_dir, out_path, fmt, title, synthetic, lang, as_json):
         if isinstance(item, list) and item and isinstance(item[0], HTMLPage):
             sections[i] = (heading, pending_images.get(item[0].title, []) + item)
     if not sections:
-        raise InputError(f"{folder}: no *.html, *.png, *.svg, *.json or *.csv results to report")
+        why = "; ".join(f"skipped {name}: {reason}" for name, reason in skipped[:3])
+        raise InputError(f"{folder}: no *.html, *.png, *.svg, *.json or *.csv results to report"
+                         + (f" ({why})" if why else ""))
     prov = provenance or "not stated"
     if fmt == "docx":
         build_docx(sections, out, title=title, provenance=prov, commands=commands, lang=lang, skipped=skipped,

@@ -3,12 +3,13 @@
 import click
 
 from geo.cli.options import emit, json_option
+from geo.cli.paths import InputPath, OutputPath
 
 
 @click.command(name="table")
-@click.option("--from", "sources", metavar="RESULT.json", type=click.Path(dir_okay=False), multiple=True, required=True,
+@click.option("--from", "sources", metavar="RESULT.json", type=InputPath(), multiple=True, required=True,
               help="A result saved with --json (geo sdm, geo radiation, …); repeat for several models side by side.")
-@click.option("--out", "out_path", metavar="FILE", type=click.Path(dir_okay=False), required=True,
+@click.option("--out", "out_path", metavar="FILE", type=OutputPath(), required=True,
               help="The table: .docx (Word table), .xlsx, .tex (booktabs), .html or .md.")
 @click.option("--kind", type=click.Choice(["auto", "models", "impacts", "radiation"]), default="auto", show_default=True,
               help="models: coefficients side by side; impacts: direct/indirect/total; radiation: bands by estimator.")
