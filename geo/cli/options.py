@@ -198,7 +198,7 @@ def emit(result, as_json: bool, *, extra: dict | None = None, notes=()) -> None:
         click.echo("\n".join([str(text), *notes]))
 
 
-def left_out(all_ids, used_ids) -> tuple[dict, list]:
+def left_out(all_ids, used_ids, *, weights: bool = True) -> tuple[dict, list]:
     """(extra JSON keys, note lines) naming the boundary units an analysis left out for lack of data.
 
     The JSON always carries ``units_without_data`` (empty when every unit was used), so nothing is
@@ -211,7 +211,7 @@ def left_out(all_ids, used_ids) -> tuple[dict, list]:
         shown = ", ".join(missing[:12]) + (" …" if len(missing) > 12 else "")
         notes.append(
             f"note: {len(missing)} units of the boundaries have no data and were left out "
-            f"(the weights were built without them): {shown}"
+            + ("(the weights were built without them)" if weights else "(nothing imputed)") + f": {shown}"
         )
     return {"units_without_data": missing}, notes
 
