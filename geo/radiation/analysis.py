@@ -113,7 +113,7 @@ class RadiationAnalysis:
     def summary(self) -> str:
         parts = []
         if self.synthetic:
-            parts.append("NOTE: the data are SYNTHETIC, not real statistics")
+            parts.append("NOTE: the data are SYNTHETIC (demo panel), not real statistics")
         parts += [self.assignment.summary(), "", self.did.summary()]
         if self.event is not None:
             parts += ["", self.event.summary()]

@@ -116,5 +116,5 @@ def command(
     if as_json:
         emit(result, True, extra=extra)
     else:
-        click.echo(("NOTE: the data are SYNTHETIC, not real statistics\n" if ud.synthetic else "")
+        click.echo(("NOTE: the data are SYNTHETIC (demo panel), not real statistics\n" if ud.synthetic else "")
                    + result.summary(top) + "".join("\n" + n for n in notes))
