@@ -298,7 +298,7 @@ def lisa_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, year, 
         lisa = local_moran(cs, var, weights=graph, permutations=permutations, seed=seed, adjust=correction,
                            alpha=alpha)
         label = var if year is None else f"{var} ({year})"
-        extra, notes = left_out(units.index, cs.index)
+        extra, notes = left_out(units, cs.index)
     if fmt == "html":
         result = viz.lisa_map(units, lisa, alpha=alpha, correction=correction, title=_title(title, label, ud, lang), label=label,
                               tiles=tiles, lang=lang)

@@ -283,7 +283,7 @@ def command(
 
             frame = gpd.GeoDataFrame(frame, geometry=units.geometry.reindex(frame.index), crs=units.crs)
         write_frame(frame, out_path)
-    extra, notes = left_out(ud.units.index, units.index, weights=bool(spatial))
+    extra, notes = left_out(ud.units, units.index, weights=bool(spatial))
     if panel.attrs["left_out"]:
         notes.append(f"note: unbalanced panel: {panel.attrs['left_out']} unit-years without {y}"
                      f"{' or a control' if controls else ''} left out (nothing imputed); {len(panel)} unit-years of "
