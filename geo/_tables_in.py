@@ -108,7 +108,7 @@ def parse_number(value):
         return (float(value), "") if math.isfinite(value) else (None, None)
     text = _nfkc(str(value))
     if text.casefold() in _MISSING:
-        return None, text
+        return None, str(value).strip()  # the mark as written (… not its NFKC form ...), for the report
     m = _NUMBER.match(text)
     if m is None:
         return None, None
@@ -441,7 +441,9 @@ def _csv_rows(p: Path, encoding: str | None):
 
 def _excel_sheets(p: Path, sheets):
     try:
-        book = pd.read_excel(p, sheet_name=None, header=None, dtype=object)
+        # keep_default_na=False: pandas would turn 'NA', 'N/A', 'null' … into blanks before the report could
+        # count them by mark (and accept marks that are not ours); empty cells come back as '' -> None
+        book = pd.read_excel(p, sheet_name=None, header=None, dtype=object, keep_default_na=False, na_values=[])
     except ImportError as exc:
         raise InputError(f"{p}: cannot read this workbook format ({exc}); save it as .xlsx") from None
     except Exception as exc:  # openpyxl/xlrd raise their own types; all mean "unreadable workbook"
@@ -451,7 +453,8 @@ def _excel_sheets(p: Path, sheets):
         if missing:
             raise OptionError(f"{p}: no sheet {missing[0]!r} (sheets are: {', '.join(map(str, book))})")
         book = {s: book[s] for s in sheets}
-    return {str(name): sheet.to_numpy(dtype=object).tolist() for name, sheet in book.items()}
+    return {str(name): [[None if isinstance(v, str) and v == "" else v for v in row]
+                        for row in sheet.to_numpy(dtype=object).tolist()] for name, sheet in book.items()}
 
 
 def read_tables(path, *, encoding: str | None = None, sheets=None, header_row: int | None = None) -> list[TableIn]:

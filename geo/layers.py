@@ -84,15 +84,28 @@ class UnitData:
         gdf.attrs["synthetic"] = self.synthetic
         return gdf
 
-    def panel(self, columns):
+    def panel(self, columns, *, balanced: bool = True):
         """(units, DataFrame indexed by (id, year)) for a balanced panel of ``columns``.
 
-        Raises SchemaError naming a missing (id, year) or an empty value.
+        Raises SchemaError naming a missing (id, year) or an empty value.  With ``balanced=False`` the
+        unit-years where any of ``columns`` is empty are left out instead (an unbalanced panel, nothing
+        imputed), and ``units`` are the units with at least one unit-year left; the frame's
+        ``attrs["left_out"]`` counts the unit-years left out of the table's rows.
         """
         self._check_columns(columns)
         if not self.year_col:
             raise SchemaError(f"{self.source}: has no year column; a panel needs one (--time)")
         t = self.table[[self.id_name, self.year_col] + list(columns)]
+        if not balanced:
+            t = t.rename(columns={self.year_col: "year"})
+            keep_rows = t[list(columns)].notna().all(axis=1)
+            kept = t[keep_rows].set_index([self.id_name, "year"]).sort_index()
+            if kept.empty:
+                raise SchemaError(f"{self.source}: no unit-year has a value in every one of {list(columns)}")
+            have = set(kept.index.get_level_values(0))
+            units = self.units.loc[[i for i in self.units.index if i in have]]
+            kept.attrs["left_out"] = int((~keep_rows).sum())
+            return units, kept
         ids = sorted(t[self.id_name].unique())
         years = self.years
         full = pd.MultiIndex.from_product([ids, years], names=[self.id_name, "year"])

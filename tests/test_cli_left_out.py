@@ -33,7 +33,7 @@ def test_units_without_data_are_reported(partial, capsys, args):
     assert out["units_without_data"] == ["110000", "120000"]
     assert main([args[0], "--data", partial, *args[1:]]) == 0
     text = capsys.readouterr().out
-    assert "2 units of the boundaries have no data and were left out" in text and "110000, 120000" in text
+    assert "2 units of the boundaries have no data and were left out" in text and "110000 北京市, 120000 天津市" in text  # named, not codes alone
 
 
 def test_nothing_left_out_is_an_empty_list(capsys):

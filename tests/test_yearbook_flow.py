@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 import unicodedata
 from pathlib import Path
@@ -392,3 +393,301 @@ def test_table_and_gal_on_an_unbalanced_panel(tmp_path, capsys):
                          "--permutations", "0", "--json"], capsys)
     assert rc == 0, err
     assert json.loads(text)["I"] == pytest.approx(by["years"][1]["I"], rel=1e-12)
+
+
+# --------------------------------------------------------------------------- the rest of the flow on the same panel
+# (issue 11 "Done when"): a LISA map with no-data units, the band-DID on the unbalanced panel with a Chinese
+# GCJ-02 zone file, the panel SDM with --balance drop, and a second, differently shaped extract.
+
+JOIN_ARGS = ["--name", "城市", "--merged", "aggregate"]
+
+
+def _join(args, out):
+    """`geo join … --out out` (output not captured: module fixtures have no capsys)."""
+    rc = main([str(a) for a in args + ["--out", out, "--json"]])
+    assert rc == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def joined(book, tmp_path_factory):
+    out = tmp_path_factory.mktemp("joined") / "joined.csv"
+    return _join(["join", "--data", book["xlsx"], *JOIN_ARGS, "--derive", "gdp_pc=地区生产总值/年末总人口",
+                  "--derive", "log_gdp_pc=log(gdp_pc)"], out)
+
+
+def _frame(path):
+    return pd.read_csv(path, dtype={"adcode": str})
+
+
+def _zone_file(folder, panel: pd.DataFrame, *, name="zones.csv"):
+    """A user's zone file as typed in China: Chinese headers, dates as typed, GCJ-02 coordinates (as Amap gives
+    them; two rows say so in 坐标系, the third relies on --zone-crs gcj02).  The first zone lies in a prefecture
+    with NO data in ``panel`` (its host is not analysed); the others in 武汉 and 杭州.  Invented zones.
+    Returns (path, WGS-84 truth of the points, the no-data host's adcode)."""
+    from geo import boundaries
+    from geo.coords import wgs84_to_gcj02
+
+    units = boundaries.china()
+    have = set(panel.loc[panel["log_gdp_pc"].notna(), "adcode"])
+    # a no-data prefecture in the east (where rings reach other units), the one nearest 郑州
+    cents = boundaries.centroids(units)
+    empty = [c for c in units.index if c not in have and 105 < cents[c].x < 122 and 24 < cents[c].y < 40]
+    host = min(empty, key=lambda c: (cents[c].x - 113.6) ** 2 + (cents[c].y - 34.7) ** 2)
+    pt = units.loc[[host]].to_crs("EPSG:4326").geometry.iloc[0].representative_point()
+    truth = np.array([[pt.x, pt.y], [114.40, 30.50], [120.20, 30.25]])
+    gx, gy = wgs84_to_gcj02(truth[:, 0], truth[:, 1])
+    text = ("园区名称,批准时间,经度,纬度,坐标系\n"
+            f"甲园区（合成示例）,2008年3月,{gx[0]:.7f},{gy[0]:.7f},GCJ-02\n"
+            f"乙园区（合成示例）,2009.12,{gx[1]:.7f},{gy[1]:.7f},\n"
+            f"丙园区（合成示例）,2010/12/6,{gx[2]:.7f},{gy[2]:.7f},GCJ-02\n")
+    p = Path(folder) / name
+    p.write_bytes(text.encode("gbk"))
+    return p, truth, host
+
+
+def _bands_are_estimates(rep):
+    """Bands with exposed units have finite numbers; a band without any is null (never NaN), and says so."""
+    with_units = [b for b in rep["bands"] if b["n_units"] > 0]
+    assert len(with_units) >= 3
+    for b in with_units:
+        vals = [b[k] for k in ("estimate", "se", "p", "ci_lower", "ci_upper")]
+        assert all(v is not None and math.isfinite(v) for v in vals), b
+        assert b["ci_lower"] <= b["estimate"] <= b["ci_upper"]
+    for b in rep["bands"]:
+        if b["n_units"] == 0:
+            assert b["estimate"] is None and any(w.startswith(f"{b['band']}: no exposed unit") for w in rep["warnings"])
+
+
+def _check_sample(rep, panel, y="log_gdp_pc"):
+    """The units and years used: the unit-years with a value, less the always-treated units' rows."""
+    have = panel[panel[y].notna()]
+    always = set(rep["always_treated_dropped"])
+    used = have[~have["adcode"].isin(always)]
+    assert rep["sample"]["balanced"] is False
+    assert rep["sample"]["units"] == used["adcode"].nunique() == rep["n_units"]
+    assert rep["sample"]["obs"] == len(used) == rep["n_obs"]
+    assert rep["sample"]["years"] == [int(used["year"].min()), int(used["year"].max())]
+    assert rep["unit_years_left_out"] == int(panel[y].isna().sum())
+    assert len(rep["units_without_data"]) == 337 - have["adcode"].nunique()
+
+
+def test_lisa_map_of_one_year_with_no_data_units(joined, tmp_path, capsys):
+    panel = _frame(joined)
+    n_with = int(panel.loc[panel["year"] == 2009, "log_gdp_pc"].notna().sum())
+    html = tmp_path / "lisa.html"
+    rc, text, err = run(["map", "lisa", "--data", joined, "--var", "log_gdp_pc", "--year", 2009, "--permutations", 99,
+                         "--seed", 1, "--out", html], capsys)
+    assert rc == 0, err
+    assert f"note: {337 - n_with} units of the boundaries have no data" in text
+    page = html.read_text(encoding="utf-8")
+    assert int(re.findall(r'data-nodata=\\"(\d+)\\"', page)[0]) == 337 - n_with  # hatched, counted in the legend
+    # the clusters are those of `geo moran --local` on the same year (same weights, same seed)
+    rc, mtext, err = run(["moran", "--data", joined, "--var", "log_gdp_pc", "--year", 2009, "--local",
+                          "--permutations", 99, "--seed", 1, "--json"], capsys)
+    assert rc == 0, err
+    counts = json.loads(mtext)["local_counts"]
+    png = tmp_path / "lisa.png"
+    rc, text, err = run(["map", "lisa", "--data", joined, "--var", "log_gdp_pc", "--year", 2009, "--permutations", 99,
+                         "--seed", 1, "--out", png, "--json"], capsys)
+    assert rc == 0, err
+    rep = json.loads(text)
+    assert rep["n_nodata"] == 337 - n_with == len(rep["units_without_data"])
+    legend = {row["label"]: row["count"] for row in rep["legend"]}
+    assert legend["no data"] == 337 - n_with
+    names = {"HH": "High-High", "LL": "Low-Low", "LH": "Low-High", "HL": "High-Low", "ns": "Not significant"}
+    assert {k: legend[v] for k, v in names.items()} == counts
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_band_did_on_the_unbalanced_panel_with_a_chinese_gcj02_zone_file(joined, tmp_path, capsys):
+    from geo import boundaries
+    from geo.coords import wgs84_to_gcj02
+
+    panel = _frame(joined)
+    zones_csv, truth, host = _zone_file(tmp_path, panel)
+    reps = {}
+    for est in ("imputation", "twfe"):
+        rc, text, err = run(["radiation", "--data", joined, "--y", "log_gdp_pc", "--zones", zones_csv,
+                             "--zone-crs", "gcj02", "--estimator", est, "--inference", "cluster", "--json"], capsys)
+        assert rc == 0, (est, err)
+        reps[est] = rep = json.loads(text)
+        _bands_are_estimates(rep)
+        _check_sample(rep, panel)
+        # the zone whose host has no data still counts: named in a note, and nearest zone of units in its rings
+        assert any("甲园区（合成示例）" in n and "not analysed" in n for n in rep["notes"])
+        near = [a for a in rep["assignment"] if a["zone_name"] == "甲园区（合成示例）" and a["band"] != "outside"]
+        assert near and host not in {a["id"] for a in rep["assignment"]}
+    # distances are from the WGS-84 points (GCJ-02 undone: its offset is ~0.3-0.6 km)
+    units = boundaries.china()
+    cents = boundaries.centroids(units)
+    for a in near[:5]:
+        d = boundaries.great_circle_km(cents[a["id"]].x, cents[a["id"]].y, truth[0, 0], truth[0, 1])
+        assert a["distance_km"] == pytest.approx(float(d), abs=1e-3)  # 1 m (GCJ-02 inverted by iteration)
+    gx, gy = wgs84_to_gcj02(truth[:1, 0], truth[:1, 1])
+    raw = [float(boundaries.great_circle_km(cents[a["id"]].x, cents[a["id"]].y, gx[0], gy[0])) for a in near[:5]]
+    assert max(abs(r - a["distance_km"]) for r, a in zip(raw, near[:5])) > 0.05  # read as WGS-84 it would differ
+    assert reps["imputation"]["method"] == "imputation" and reps["twfe"]["method"] == "twfe"
+    # the text says how much was left out and that nothing was imputed; no NaN printed
+    rc, text, err = run(["radiation", "--data", joined, "--y", "log_gdp_pc", "--zones", zones_csv, "--zone-crs",
+                         "gcj02", "--inference", "cluster"], capsys)
+    assert rc == 0, err
+    left = int(panel["log_gdp_pc"].isna().sum())
+    assert f"note: unbalanced panel: {left} unit-years without log_gdp_pc left out (nothing imputed)" in text
+    assert not re.search(r"\bnan\b", text, flags=re.I)
+
+
+def test_band_did_twfe_on_the_unbalanced_panel_equals_least_squares(joined, tmp_path, capsys):
+    """Static exposure: D_g,it = 1[band_i = g, t >= year_i]; unit and year dummies by least squares on the
+    unit-years with a value (always-treated units dropped) give the same estimates (FWL, closed form)."""
+    panel = _frame(joined)
+    zones_csv, _, _ = _zone_file(tmp_path, panel)
+    rc, text, err = run(["radiation", "--data", joined, "--y", "log_gdp_pc", "--zones", zones_csv, "--zone-crs",
+                         "gcj02", "--estimator", "twfe", "--exposure", "static", "--inference", "cluster", "--json"],
+                        capsys)
+    assert rc == 0, err
+    rep = json.loads(text)
+    asg = pd.DataFrame(rep["assignment"]).set_index("id")
+    df = panel[panel["log_gdp_pc"].notna()].copy()
+    df = df[~df["adcode"].isin(rep["always_treated_dropped"])]
+    band = asg["band"].reindex(df["adcode"]).to_numpy()
+    ty = pd.to_numeric(asg["treatment_year"], errors="coerce").reindex(df["adcode"]).to_numpy(dtype=float)
+    labels = [b["band"] for b in rep["bands"] if b["n_units"] > 0]
+    D = np.column_stack([(band == g) & (df["year"].to_numpy() >= ty) for g in labels]).astype(float)
+    X = np.column_stack([D, pd.get_dummies(df["adcode"]).to_numpy(float),
+                         pd.get_dummies(df["year"]).to_numpy(float)[:, 1:]])
+    beta = np.linalg.lstsq(X, df["log_gdp_pc"].to_numpy(), rcond=None)[0]
+    got = {b["band"]: b["estimate"] for b in rep["bands"] if b["n_units"] > 0}
+    for k, g in enumerate(labels):
+        assert got[g] == pytest.approx(beta[k], rel=1e-8, abs=1e-10), g
+
+
+def test_band_did_with_the_embedded_new_zones(joined, capsys):
+    panel = _frame(joined)
+    rc, text, err = run(["radiation", "--data", joined, "--y", "log_gdp_pc", "--inference", "cluster", "--json"],
+                        capsys)
+    assert rc == 0, err
+    rep = json.loads(text)
+    _bands_are_estimates(rep)
+    _check_sample(rep, panel)
+
+
+def test_panel_sdm_balance_drop_names_the_dropped_units(joined, tmp_path, capsys):
+    panel = _frame(joined)
+    cols = ["log_gdp_pc", "年末总人口"]
+    ok = panel.dropna(subset=cols)
+    complete = sorted(u for u, g in ok.groupby("adcode") if g["year"].nunique() == 8)
+    dropped = sorted(set(ok["adcode"]) - set(complete))
+    rc, text, err = run(["sdm", "--data", joined, "--y", "log_gdp_pc", "--x", "年末总人口", "--time", "year",
+                         "--balance", "drop", "--draws", 0, "--json"], capsys)
+    assert rc == 0, err
+    rep = json.loads(text)
+    bal = rep["balance"]
+    assert rep["n"] == len(complete) == bal["units_kept"] and rep["t"] == 8
+    assert [d["id"] for d in bal["dropped_units"]] == dropped
+    names = dict(zip(panel["adcode"], panel["name"]))
+    assert all(d["name"] == names[d["id"]] for d in bal["dropped_units"])
+    assert bal["observations_lost"] == len(ok) - len(complete) * 8
+    # the text names them by code and name
+    rc, text, err = run(["sdm", "--data", joined, "--y", "log_gdp_pc", "--x", "年末总人口", "--time", "year",
+                         "--balance", "drop", "--draws", 0], capsys)
+    assert rc == 0, err
+    assert f"{len(dropped)} unit(s) not observed in every period were dropped ({dropped[0]} {names[dropped[0]]}" in text
+    # the same fit as the balanced sub-panel given directly
+    sub = tmp_path / "balanced.csv"
+    panel[panel["adcode"].isin(complete)].to_csv(sub, index=False)
+    rc, text2, err = run(["sdm", "--data", sub, "--y", "log_gdp_pc", "--x", "年末总人口", "--time", "year",
+                          "--draws", 0, "--json"], capsys)
+    assert rc == 0, err
+    assert json.loads(text2)["rho"] == pytest.approx(rep["rho"], rel=1e-10)
+    # without --balance the gaps are an error that offers --balance drop
+    rc, text, err = run(["sdm", "--data", joined, "--y", "log_gdp_pc", "--x", "年末总人口", "--time", "year"], capsys)
+    assert rc == 2 and "--balance drop" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_differently_shaped_heldout_like_extract(tmp_path, capsys):
+    """Another seed (another ~75 cities missing), other sheet names beside a decoy sheet (--sheet picks), two
+    title rows, years as 2005年 and 2005年末, marks … NA 空 -, and UTF-16 tab-separated exports."""
+    held = yearbook.write_heldout(tmp_path)
+    truth = held["truth"].set_index(["adcode", "year"])
+    # every sheet by default: the decoy sheet's text cell is an error naming it, and nothing is written
+    bad = tmp_path / "all_sheets.csv"
+    rc, text, err = run(["join", "--data", held["xlsx"], *JOIN_ARGS, "--out", bad], capsys)
+    assert rc == 2 and "[sheet 财政收入]" in err and "不是本次要用的数据" in err and not bad.exists()
+    out = tmp_path / "held.csv"
+    rc, text, err = run(["join", "--data", held["xlsx"], "--sheet", ",".join(held["sheets"]), *JOIN_ARGS,
+                         "--derive", "gdp_pc=GDP总量/户籍人口", "--derive", "log_gdp_pc=log(gdp_pc)", "--out", out,
+                         "--json"], capsys)
+    assert rc == 0, err
+    rep = json.loads(text)
+    assert all([r["row"] for r in t["skipped_rows"][:2]] == [1, 2] for t in rep["tables"])  # two title rows
+    miss = rep["tables"][0]["missing"]["GDP总量"]
+    assert {"…", "NA", "空", "-", "blank"} <= set(miss)  # each mark counted as written
+    panel = _frame(out)
+    j = panel.set_index(["adcode", "year"])
+    common = j.index.intersection(truth.index).drop(["370100", "371200"], level=0, errors="ignore")  # 莱芜 summed
+    for col, tcol in (("GDP总量", "gdp"), ("户籍人口", "pop")):
+        a, b = j.loc[common, col].to_numpy(), truth.loc[common, tcol].to_numpy()
+        assert np.array_equal(np.isnan(a), np.isnan(b)) and np.allclose(a[~np.isnan(a)], b[~np.isnan(b)])
+    first = yearbook.frames(seed=0)[2]
+    assert set(truth.index.get_level_values(0)) != set(first["adcode"])  # not the same cities as the first extract
+    # the UTF-16 "Unicode text" exports give the same panel
+    out2 = tmp_path / "held_txt.csv"
+    rc, text, err = run(["join", "--data", held["gdp_txt"], "--data", held["pop_txt"], *JOIN_ARGS, "--out", out2,
+                         "--json"], capsys)
+    assert rc == 0, err
+    assert [t["encoding"] for t in json.loads(text)["tables"]] == ["utf-16", "utf-16"]
+    txt = _frame(out2).set_index(["adcode", "year"])
+    a = txt.loc[common, "GDP总量_unicode_synthetic"].to_numpy()
+    assert np.array_equal(np.isnan(a), np.isnan(j.loc[common, "GDP总量"].to_numpy()))
+    # per-year Moran on its unbalanced panel
+    rc, text, err = run(["moran", "--data", out, "--var", "log_gdp_pc", "--permutations", 0, "--json"], capsys)
+    assert rc == 0, err
+    by = json.loads(text)
+    assert by["balanced"] is False and len(by["years"]) == 8
+    for y in by["years"]:
+        assert y["n"] == int(panel.loc[panel["year"] == y["year"], "log_gdp_pc"].notna().sum())
+        assert math.isfinite(y["I"]) and y["I"] > 0.2  # the process makes neighbours alike
+    # the band-DID with the user's zone file
+    zones_csv, _, _ = _zone_file(tmp_path, panel)
+    rc, text, err = run(["radiation", "--data", out, "--y", "log_gdp_pc", "--zones", zones_csv, "--zone-crs", "gcj02",
+                         "--inference", "cluster", "--json"], capsys)
+    assert rc == 0, err
+    rep = json.loads(text)
+    _bands_are_estimates(rep)
+    _check_sample(rep, panel)
+
+
+def test_readme_yearbook_flow_runs_as_printed(book, tmp_path, monkeypatch, capsys):
+    """Every line of the README's "The yearbook flow" block, run as printed on the synthetic workbook, a zone
+    file as typed in China and a table + GAL with county numbers: exit 0 each, and what the prose promises."""
+    import shlex
+    import shutil
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The yearbook flow", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```sh\n(.*?)```", section, flags=re.S).group(1)
+    commands = [shlex.split(c, comments=True) for c in block.replace("\\\n", " ").splitlines() if c.strip()]
+    assert [c[:2] for c in commands] == [["geo", "join"], ["geo", "moran"], ["geo", "map"], ["geo", "zones"],
+                                         ["geo", "radiation"], ["geo", "sdm"], ["geo", "moran"]]
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(book["xlsx"], tmp_path / "yearbook.xlsx")
+    ids = [str(i) for i in range(10, 18)]  # county numbers, a ring of 8
+    (tmp_path / "counties.gal").write_text(
+        "0 8 x fips\n" + "".join(f"{ids[i]} 2\n{ids[(i - 1) % 8]} {ids[(i + 1) % 8]}\n" for i in range(8)),
+        encoding="utf-8")
+    pd.DataFrame({"fips": ids, "y": [1.0, 2.0, 2.5, 4.0, 3.0, 1.5, 0.5, 0.8]}).to_csv("counties.csv", index=False)
+    texts = []
+    for args in commands:
+        if args[1] == "zones":  # the zone file needs the joined panel (one zone in a city without data)
+            _zone_file(tmp_path, _frame(tmp_path / "joined.csv"), name="开发区.csv")
+        rc, text, err = run(args[1:], capsys)
+        assert rc == 0, (args, err)
+        texts.append(text)
+    panel = _frame(tmp_path / "joined.csv")
+    assert "gdp_pc" in panel and "城市" in panel and (tmp_path / "lisa.html").exists()
+    assert (tmp_path / "zones.gpkg").exists()
+    n09 = int(panel.loc[panel["year"] == 2009, "log_gdp_pc"].notna().sum())
+    assert f"note: {337 - n09} units of the boundaries have no data" in texts[2]
+    assert "not analysed" in texts[4] and "unit-years without log_gdp_pc left out (nothing imputed)" in texts[4]
+    assert "not observed in every period were dropped" in texts[5] and "observation(s) lost" in texts[5]

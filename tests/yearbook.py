@@ -40,8 +40,10 @@ def _fmt(value: float, rng, *, decimals: int) -> str | float:
     return round(value, decimals) if r < 0.9 else f"{value:.{decimals}f}"
 
 
-def frames(*, seed: int = 0, n_units: int = 270):
-    """(gdp, population) wide frames with a 城市 column and one column per year, plus the truth (long)."""
+def frames(*, seed: int = 0, n_units: int = 270, marks=("—", "..")):
+    """(gdp, population) wide frames with a 城市 column and one column per year, plus the truth (long).
+
+    ``marks``: the missing marks written in the GDP sheet (the first also in the population sheet)."""
     from geo import boundaries
 
     rng = np.random.default_rng(seed)
@@ -80,8 +82,8 @@ def frames(*, seed: int = 0, n_units: int = 270):
                 if t not in span or t in gaps:
                     g[t] = p[t] = None  # a gap: blank cell
                     continue
-                g[t] = rng.choice(["—", ".."]) if t in gmiss else _fmt(gdp[t], rng, decimals=0)
-                p[t] = "—" if t in pmiss else _fmt(pop[t], rng, decimals=1)
+                g[t] = str(rng.choice(list(marks))) if t in gmiss else _fmt(gdp[t], rng, decimals=0)
+                p[t] = marks[0] if t in pmiss else _fmt(pop[t], rng, decimals=1)
             if code == "110000":
                 p["城市"] = "北京市"  # 北京 in one sheet, 北京市 in the other
                 g["城市"] = "北京"
@@ -128,5 +130,49 @@ def write(folder, *, seed: int = 0, n_units: int = 270) -> dict:
         p = folder / f"{name}_synthetic.csv"
         p.write_bytes(("\r\n".join(lines) + "\r\n").encode("gbk"))
         paths[key] = p
+    paths["truth"] = truth
+    return paths
+
+
+#: the sheets of the held-out-like workbook that hold the two variables (the third is a decoy variable)
+HELDOUT_SHEETS = ("GDP总量", "户籍人口")
+
+
+def write_heldout(folder, *, seed: int = 7, n_units: int = 262) -> dict:
+    """A second extract shaped differently from :func:`write`, to show the flow is not tuned to one file
+    (values SYNTHETIC, same process as :func:`frames` with another seed, so another set of ~75 cities
+    missing): a workbook whose variable sheets have other names (``GDP总量``, ``户籍人口``) beside a decoy
+    variable sheet (``财政收入``, to be left out with ``--sheet``) and a 填表说明 sheet, two title rows
+    (title, then a 单位 line) above each header, years written ``2005年`` (GDP) and ``2005年末``
+    (population), missing marks ``…``, ``NA``, ``空``, ``-``; and Excel "Unicode text" exports of the two
+    sheets (UTF-16 with BOM, tab-separated, a title row).  Returns the paths, the sheet names and the truth."""
+    from openpyxl import Workbook
+
+    folder = Path(folder)
+    gdp, pop, truth = frames(seed=seed, n_units=n_units, marks=("…", "NA", "空", "-"))
+    heads = {"GDP总量": [f"{t}年" for t in YEARS], "户籍人口": [f"{t}年末" for t in YEARS]}
+    book = Workbook()
+    first = True
+    for sheet, frame, unit in (("GDP总量", gdp, "万元"), ("户籍人口", pop, "万人")):
+        ws = book.active if first else book.create_sheet(sheet)
+        ws.title = sheet
+        first = False
+        ws.append([f"各地级市{sheet}（合成数据 synthetic）"])
+        ws.append([f"单位：{unit}"])
+        for row in _grid("", frame, heads[sheet])[1:]:
+            ws.append(row)
+    decoy = book.create_sheet("财政收入")
+    decoy.append(["城市"] + [f"{t}年" for t in YEARS])
+    decoy.append(["北京市"] + ["不是本次要用的数据"] * len(YEARS))  # unreadable on purpose: --sheet must skip it
+    notes = book.create_sheet("填表说明")
+    notes.append(["数值为合成数据（synthetic），由 tests/yearbook.py write_heldout 生成。"])
+    paths = {"xlsx": folder / "heldout_synthetic.xlsx", "sheets": HELDOUT_SHEETS}
+    book.save(paths["xlsx"])
+    for key, sheet, frame in (("gdp_txt", "GDP总量", gdp), ("pop_txt", "户籍人口", pop)):
+        body = pd.DataFrame(frame.values, columns=["城市"] + heads[sheet])
+        text = f"{sheet}（合成数据 synthetic）\r\n" + body.to_csv(index=False, sep="\t", lineterminator="\r\n")
+        out = folder / f"{sheet}_unicode_synthetic.csv"
+        out.write_bytes(text.encode("utf-16"))  # Excel's "Unicode text": UTF-16 LE with a BOM, tabs
+        paths[key] = out
     paths["truth"] = truth
     return paths

@@ -198,20 +198,30 @@ def emit(result, as_json: bool, *, extra: dict | None = None, notes=()) -> None:
         click.echo("\n".join([str(text), *notes]))
 
 
-def left_out(all_ids, used_ids) -> tuple[dict, list]:
+def left_out(units, used_ids, *, weights: bool = True) -> tuple[dict, list]:
     """(extra JSON keys, note lines) naming the boundary units an analysis left out for lack of data.
 
-    The JSON always carries ``units_without_data`` (empty when every unit was used), so nothing is
-    dropped silently; the text note appears only when some unit was left out.
+    ``units``: the boundary units (a frame indexed by id; its ``name`` column, when there is one, names
+    them in the note as ``110000 北京市``) or their ids.  The JSON always carries ``units_without_data``
+    (the ids; empty when every unit was used), so nothing is dropped silently; the text note appears only
+    when some unit was left out.
     """
+    import pandas as pd  # the callers have it loaded already; kept out of this module's imports (start-up)
+
+    names = {}
+    if isinstance(units, pd.DataFrame):
+        if "name" in units.columns:
+            names = {str(i): str(n) for i, n in zip(units.index, units["name"]) if pd.notna(n) and str(n) != str(i)}
+        units = units.index
     used = set(map(str, used_ids))
-    missing = [str(i) for i in all_ids if str(i) not in used]
+    missing = [str(i) for i in units if str(i) not in used]
     notes = []
     if missing:
-        shown = ", ".join(missing[:12]) + (" …" if len(missing) > 12 else "")
+        shown = ", ".join(f"{i} {names[i]}" if i in names else i for i in missing[:12]) + (
+            " …" if len(missing) > 12 else "")
         notes.append(
             f"note: {len(missing)} units of the boundaries have no data and were left out "
-            f"(the weights were built without them): {shown}"
+            + ("(the weights were built without them)" if weights else "(nothing imputed)") + f": {shown}"
         )
     return {"units_without_data": missing}, notes
 

@@ -381,7 +381,8 @@ def _targets(units, zones, corridor, kinds):
     lost = [zf["name"].iat[j] for j, h in enumerate(zf["hosts"]) if h and not any(c in pos for c in h)]
     if lost:
         notes.append(
-            f"{len(lost)} zones are hosted by units outside the boundaries given; they still count for distances: "
+            f"{len(lost)} zones are hosted by units not analysed (no data, or outside the boundaries given); they "
+            "still count for distances and rings: "
             + ", ".join(lost[:5]) + (" …" if len(lost) > 5 else "")
         )
     return cents, dmat, zf["approval_year"].to_numpy(float), hosts, zf["kind"].to_numpy(dtype=object), kinds or (), notes

@@ -75,13 +75,15 @@ class BandDID:
     def warnings(self) -> tuple:
         """Caveats about inference: groups with few treated units (clustered SEs over-reject there;
         MacKinnon & Webb 2017, Conley & Taber 2011)."""
-        few = self.table[self.table["n_units"] < self.FEW_TREATED]
+        few = self.table[(self.table["n_units"] > 0) & (self.table["n_units"] < self.FEW_TREATED)]
         out = [
             f"{r.band}: only {int(r.n_units)} treated units; clustered SEs with few treated clusters are "
             "unreliable (MacKinnon & Webb 2017): read its p-value and interval with caution"
             + ("" if self.inference.get("method") == "wild" else " (try --inference wild)")
             for r in few.itertuples()
         ]
+        out += [f"{r.band}: no exposed unit in the sample, so no estimate (null in the JSON)"
+                for r in self.table[self.table["n_units"] == 0].itertuples()]
         if self.method == "twfe":
             out.append("twfe is biased when effects change with time since exposure; prefer --estimator imputation")
         return tuple(out)
@@ -173,6 +175,9 @@ class BandDID:
             f"  {'band':>{w}} {'estimate':>10} {'se':>9} {'p':>7}  {int(self.level * 100)}% interval   units",
         ]
         for r in self.table.itertuples():
+            if not np.isfinite(r.estimate):  # a band with no exposed unit: nothing estimated, no NaN printed
+                lines.append(f"  {r.band:>{w}} {'—':>10} {'—':>9} {'—':>7}  {'no exposed unit':<20} {r.n_units:>5}")
+                continue
             lines.append(
                 f"  {r.band:>{w}} {r.estimate:>10.4f} {r.se:>9.4f} {r.p:>7.3f}  [{r.ci_lower:.4f}, {r.ci_upper:.4f}] {r.n_units:>5}"
             )

@@ -61,7 +61,7 @@ def command(data_path, id_col, y, x, time_col, effects, weights_specs, models, t
               for spec in specs}
     kw = dict(id=ud.id_name, time=ud.year_col, effects=effects) if time_col is not None else {}
     result = compare(mi.frame, y, xs, weights=graphs, models=forms, logdet=logdet, draws=draws, seed=seed, **kw)
-    extra, notes = left_out(ud.units.index, mi.used)
+    extra, notes = left_out(ud.units, mi.used)
     if mi.balance is not None:
         extra["balance"] = mi.balance.to_json()
         if mi.balance.note():

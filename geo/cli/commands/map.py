@@ -87,7 +87,7 @@ def _layout(lang, title, opts) -> dict:
             "credit": opts["credit"], "review_number": opts["review_number"]}
 
 
-def _finish(result, out_path, png_path, as_json, fmt="html", dpi=300):
+def _finish(result, out_path, png_path, as_json, fmt="html", dpi=300, *, extra=None, notes=()):
     if fmt == "html":
         from geo._write import atomic_paths
 
@@ -106,7 +106,7 @@ def _finish(result, out_path, png_path, as_json, fmt="html", dpi=300):
             extra = f"\n  png: {png_path}" if png_path else ""
             return f"{result.summary()}\n  written: {out_path}{extra}"
 
-    emit(_Done(), as_json)
+    emit(_Done(), as_json, extra=extra, notes=notes)
 
 
 def _load(data_path, id_col, boundaries_path, boundary_id, scope):
@@ -282,13 +282,23 @@ def lisa_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, year, 
         cols = needed + [c for c in ("value", "lag") if c in ud.table.columns]
         lisa = ud.cross_section(year, columns=cols)
         label = None
+        extra, notes = {}, []
     else:
         from geo.autocorr import local_moran
 
+        from geo.cli.options import left_out
+        from geo.layers import weights_for
+
         cs = ud.cross_section(year, columns=[var])
-        lisa = local_moran(cs, var, weights=weights_spec, permutations=permutations, seed=seed, adjust=correction,
+        # units without a value (that year) are left out of the statistic, drawn as "no data" and named, as in
+        # `geo moran --local`: the weights are built on the units with a value (islands linked), nothing imputed
+        with_value = cs[var].notna()
+        cs = cs[with_value]
+        graph = weights_for(cs, weights_spec, data=cs, restrict=not bool(with_value.all()))
+        lisa = local_moran(cs, var, weights=graph, permutations=permutations, seed=seed, adjust=correction,
                            alpha=alpha)
         label = var if year is None else f"{var} ({year})"
+        extra, notes = left_out(units, cs.index)
     if fmt == "html":
         result = viz.lisa_map(units, lisa, alpha=alpha, correction=correction, title=_title(title, label, ud, lang), label=label,
                               tiles=tiles, lang=lang)
@@ -297,7 +307,7 @@ def lisa_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, year, 
 
         result = figures.lisa_print(units, lisa, alpha=alpha, correction=correction, label=label,
                                     **_layout(lang, _title(title, label, ud, lang), opts))
-    _finish(result, out_path, png_path, as_json, fmt, dpi)
+    _finish(result, out_path, png_path, as_json, fmt, dpi, extra=extra, notes=notes)
 
 
 @command.command(name="spillover")

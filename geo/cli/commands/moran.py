@@ -59,7 +59,7 @@ def command(data_path, id_col, var, statistic, year, weights_spec, transform, is
                                   permutations=permutations, seed=seed, transform=transform, islands=islands,
                                   data=ud.table.set_index(ud.id_name))
         used = set(ud.table.loc[ud.table[var].notna(), ud.id_name])
-        extra, notes = left_out(ud.units.index, used)
+        extra, notes = left_out(ud.units, used)
         if any(result.left_out):
             notes.append("note: unbalanced panel: each year uses the units with a value that year (counts in the "
                          "table); the weights are rebuilt on them and the islands policy applied per year; nothing "
@@ -85,7 +85,7 @@ def command(data_path, id_col, var, statistic, year, weights_spec, transform, is
                         restrict=not bool(with_value.all()))
     func = {"moran": ac.moran, "geary": ac.geary, "g": ac.general_g}[statistic]
     result = func(gdf, var, weights=graph, permutations=permutations, seed=seed)
-    extra, notes = left_out(ud.units.index, gdf.index)
+    extra, notes = left_out(ud.units, gdf.index)
     if not local:
         emit(result, as_json, extra=extra, notes=notes)
         return

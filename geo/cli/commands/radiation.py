@@ -94,8 +94,12 @@ def split_controls(controls) -> list[str]:
     return out
 
 
-def load_inputs(data_path, id_col, time_col, y, controls, boundaries_path, boundary_id, scope, weights_spec=None):
-    """(UnitData, units restricted to the data, long panel DataFrame with id/year columns)."""
+def load_inputs(data_path, id_col, time_col, y, controls, boundaries_path, boundary_id, scope, weights_spec=None,
+                *, balanced=True):
+    """(UnitData, units restricted to the data, long panel DataFrame with id/year columns).
+
+    ``balanced=False``: unit-years with an empty outcome or control are left out (an unbalanced panel;
+    the frame's ``attrs["left_out"]`` counts them) instead of being an error."""
     from geo.layers import load_data
 
     ud = load_data(
@@ -107,8 +111,11 @@ def load_inputs(data_path, id_col, time_col, y, controls, boundaries_path, bound
         var = spec.split(":")[1]
         if var and var not in columns:
             columns.append(var)
-    units, panel = ud.panel(columns)
-    return ud, units, panel.reset_index()
+    units, panel = ud.panel(columns, balanced=balanced)
+    left = panel.attrs.get("left_out", 0)
+    panel = panel.reset_index()
+    panel.attrs["left_out"] = left
+    return ud, units, panel
 
 
 def load_target(units, zones_path, zone_kind, zone_crs, corridor_cities, corridor_file, corridor_year=None):
@@ -252,10 +259,14 @@ def command(
     except ValueError:
         raise OptionError(f"--window {window!r}: give years before,after, e.g. 5,5") from None
     edges = radiation.parse_bands(bands)
+    # the band-DID takes unbalanced panels: unit-years without the outcome or a control are left out (counted
+    # below), nothing is imputed; units and years used are in the result's sample
     ud, units, panel = load_inputs(
-        data_path, id_col, time_col, y, controls, boundaries_path, boundary_id, scope, weights_spec
+        data_path, id_col, time_col, y, controls, boundaries_path, boundary_id, scope, weights_spec, balanced=False
     )
-    zones, cor = load_target(units, zones_path, zone_kind, zone_crs, corridor_cities, corridor_file, corridor_year)
+    # zones are placed on every boundary unit: a zone whose host has no data still counts for distances and bands
+    zones, cor = load_target(ud.units, zones_path, zone_kind, zone_crs, corridor_cities, corridor_file,
+                             corridor_year)
     result = radiation.analyse(
         panel, y, units=units, zones=zones, corridor=cor, bands=edges, assign=assign, controls=controls,
         id=ud.id_name, time="year", estimator=estimator, exposure=exposure, kinds=treatment_kinds(zone_kind, zones),
@@ -272,5 +283,10 @@ def command(
 
             frame = gpd.GeoDataFrame(frame, geometry=units.geometry.reindex(frame.index), crs=units.crs)
         write_frame(frame, out_path)
-    extra, notes = left_out(ud.units.index, units.index)
+    extra, notes = left_out(ud.units, units.index, weights=bool(spatial))
+    if panel.attrs["left_out"]:
+        notes.append(f"note: unbalanced panel: {panel.attrs['left_out']} unit-years without {y}"
+                     f"{' or a control' if controls else ''} left out (nothing imputed); {len(panel)} unit-years of "
+                     f"{panel[ud.id_name].nunique()} units have them (the sample used is in the result)")
+    extra["unit_years_left_out"] = int(panel.attrs["left_out"])
     emit(result, as_json, extra=extra, notes=notes)

@@ -112,7 +112,7 @@ def command(
         if ud.synthetic:  # results computed from synthetic data stay labelled as such
             frame = frame.assign(synthetic=True)
         write_frame(frame, out_path)
-    extra, notes = left_out(ud.units.index, units.index)
+    extra, notes = left_out(ud.units, units.index)
     if as_json:
         emit(result, True, extra=extra)
     else:

@@ -114,7 +114,7 @@ def command(data_path, id_col, y, x, time_col, effects, bias_correction, model, 
         write_text(latex_path, result.to_latex())
     if html_path:
         write_text(html_path, result.to_html())
-    left, notes = left_out(ud.units.index, used)
+    left, notes = left_out(ud.units, used)
     if balance_note:
         notes.append(f"note: {balance_note}")
     emit(result, as_json, extra={**left, **extra, "weights": weights_spec}, notes=notes)
