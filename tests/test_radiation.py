@@ -383,6 +383,9 @@ def test_cli_radiation_corridor_and_output(sim_csv, tmp_path, capsys):
     assert "corridor" in text and "radiation reach" in text
     t = pd.read_csv(out, dtype={"adcode": str}).set_index("adcode")
     assert t.loc["330700", "band"] == "host" and t.loc["330600", "band"] != "outside"
+    assert "inf" not in out.read_text(encoding="utf-8").lower()  # the open outer band: an empty upper_km
+    outside = t[t["band"] == "outside"]
+    assert len(outside) and outside["upper_km"].isna().all() and (outside["lower_km"] == 200).all()
 
 
 @pytest.mark.parametrize(

@@ -275,9 +275,13 @@ def command(
         window=win, seed=seed, synthetic=ud.synthetic,
     )
     if out_path:
+        import numpy as np
+
         from geo._io import write_frame
 
         frame = result.assignment.to_frame()
+        if "upper_km" in frame.columns:  # the open outer band has no upper bound: an empty cell, never inf
+            frame["upper_km"] = frame["upper_km"].where(np.isfinite(frame["upper_km"].astype(float)))
         if str(out_path).lower().endswith((".gpkg", ".geojson", ".parquet", ".fgb")):
             import geopandas as gpd
 
