@@ -11,16 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import optimize
+from test_durbin_dynamic import ring
 
 from geo.durbin.random import fit_random
-
-
-def ring(n, k=2):
-    W = np.zeros((n, n))
-    for i in range(n):
-        for d in range(1, k + 1):
-            W[i, (i + d) % n] = W[i, (i - d) % n] = 1
-    return W / W.sum(axis=1, keepdims=True)
 
 
 def simulate(W, T, *, lam=0.5, beta=(1.0, 2.0), s_mu=0.7, s=1.0, corr=0.0, seed=0):

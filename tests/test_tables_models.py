@@ -9,6 +9,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from test_durbin_dynamic import ring
 
 from geo import durbin
 from geo.tables import compare_table, fmt_estimate, impacts_table, latex_escape, models_table, table_from_json
@@ -20,11 +21,7 @@ def _ring_graph(n, k=2):
     import scipy.sparse as sp
     from libpysal.graph import Graph
 
-    W = np.zeros((n, n))
-    for i in range(n):
-        for d in range(1, k + 1):
-            W[i, (i + d) % n] = W[i, (i - d) % n] = 1
-    W = W / W.sum(axis=1, keepdims=True)
+    W = ring(n, k)
     return W, Graph.from_sparse(sp.csr_matrix(W), ids=[f"u{i:02d}" for i in range(n)])
 
 
