@@ -2,7 +2,8 @@
 
 Boundaries (real) → the synthetic demo panel joined by adcode (labelled
 SYNTHETIC everywhere) → queen weights → Moran's I by year and LISA → a
-two-way fixed-effects panel spatial Durbin model with impacts → radiation of
+two-way fixed-effects panel spatial Durbin model with impacts → the same panel
+compared under three weights and three model forms (``geo compare``) → radiation of
 the real state-level new zones (band-DID, event study, spatial DID) → a
 hypothetical new zone (the scenario) → maps → one self-contained report.
 
@@ -31,9 +32,12 @@ DEMO_X = ("invest_share_synthetic", "log_pop_density_synthetic")
 DEMO_HOST = "郑州市"  # a hypothetical new zone: 郑州 hosts no state-level new zone
 DEMO_YEAR = 2024
 DEMO_BANDS = (100.0, 200.0, 300.0)
+#: geo compare in the main job: contiguity, nearest neighbours and a distance band; the three usual forms
+DEMO_COMPARE_WEIGHTS = ("queen", "knn:6", "distance:200km")
+DEMO_COMPARE_MODELS = ("sdm", "sar", "sem")
 SEED = 20261122
 #: files published at the top of the gallery (the rest, results JSON, under results/)
-_GALLERY_SUFFIXES = (".html", ".png", ".pdf", ".docx", ".tex")
+_GALLERY_SUFFIXES = (".html", ".png", ".pdf", ".docx", ".tex", ".md")
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ def _write_json(path: Path, payload) -> None:
 def run_demo(out="maps", *, draws: int = 1000, permutations: int = 999, seed: int = SEED, progress=None) -> DemoResult:
     """Run the main job and write the gallery into ``out`` (created if missing; its other files are kept)."""
     from geo import autocorr, boundaries, durbin, layers, radiation, scenario, viz, weights, zones
+    from geo.durbin.compare import compare
     from geo._paths import LAYERS_DIR
     from geo.report import build_report
 
@@ -107,6 +112,20 @@ def run_demo(out="maps", *, draws: int = 1000, permutations: int = 999, seed: in
         _write_json(tmp / "sdm.json", sdm.to_json())
         lines.append(f"panel SDM (two-way FE, Lee-Yu): rho = {sdm.rho:.3f}")
 
+        step("compare weights and models")
+        # the robustness table every paper builds by hand: one panel model under several W and forms
+        cmp_graphs = {spec: (w if spec == "queen" else weights.build(spec, units)) for spec in DEMO_COMPARE_WEIGHTS}
+        cmp = compare(
+            panel.reset_index(), DEMO_Y, list(DEMO_X), weights=cmp_graphs, models=DEMO_COMPARE_MODELS,
+            id=data.id_name, time="year", effects="twoways",
+        )
+        cmp_json = cmp.to_json()
+        _write_json(tmp / "compare.json", cmp_json)
+        best = max((f for f in cmp.fits if f["posterior_probability"] is not None),
+                   key=lambda f: f["posterior_probability"])
+        lines.append(f"compare ({len(cmp.fits)} fits): highest posterior probability {best['model']} under "
+                     f"{best['weights']} ({best['posterior_probability']:.3f})")
+
         step("radiation")
         nz = zones.registry("new-zone")
         analysis = radiation.analyse(
@@ -154,7 +173,7 @@ def run_demo(out="maps", *, draws: int = 1000, permutations: int = 999, seed: in
         step("print maps and figures")
         from geo import figures
         from geo.report import Image, build_docx, describe
-        from geo.tables import models_table
+        from geo.tables import compare_table, models_table
 
         credit = "demo panel (SYNTHETIC, layers/demo_panel_synthetic.csv)"
         rad_json = analysis.to_json()
@@ -185,14 +204,17 @@ def run_demo(out="maps", *, draws: int = 1000, permutations: int = 999, seed: in
         for name, plot in plots.items():
             plot.save(tmp / f"{name}.png", dpi=200)
             plot.save(tmp / f"{name}.pdf")
-        # several models side by side: the panel SDM and the spatial DID's lag panel with host and ring exposures
+        # several models side by side: the panel SDM and the spatial DID's model with the zone (and ring) terms
+        did_json = analysis.spatial.durbin.to_json()
         table = models_table(
-            [sdm.to_json(), analysis.spatial.durbin.to_json()],
-            names=["(1) SDM", "(2) SAR + host and rings (spatial DID)"],
-            title=f"Panel spatial Durbin models of {DEMO_Y} (SYNTHETIC data)",
+            [sdm.to_json(), did_json], names=["(1) SDM", f"(2) {did_json['model'].upper()} + zone (spatial DID)"],
+            title=f"Panel spatial models of {DEMO_Y} (SYNTHETIC data)",
         )
         table.save(tmp / "models_table.docx")
         table.save(tmp / "models_table.tex")
+        cmp_table = compare_table(cmp_json, title=f"Weights and model forms compared: {DEMO_Y} (SYNTHETIC data)")
+        for suffix in (".docx", ".tex", ".html", ".md"):
+            cmp_table.save(tmp / f"compare_table{suffix}")
 
         step("report")
 
@@ -209,6 +231,7 @@ def run_demo(out="maps", *, draws: int = 1000, permutations: int = 999, seed: in
             ("Choropleth", [Image.from_figure(prints["choropleth"], "GDP per capita (print map)"),
                             maps["choropleth.html"]]),
             ("Panel spatial Durbin models", [table] + shown(sdm.to_json(), "sdm")[2:]),
+            ("Choosing W and the model", shown(cmp_json, "compare")),
             ("Radiation of the state-level new zones", shown(rad_json, "radiation")),
             ("Distance bands", [Image.from_figure(prints["radiation"], "Zones and distance bands (print map)"),
                                 maps["radiation.html"]]),
@@ -221,8 +244,10 @@ def run_demo(out="maps", *, draws: int = 1000, permutations: int = 999, seed: in
             "geo join --data layers/demo_panel_synthetic.csv --id adcode --year-col year --out joined.csv --json",
             "geo weights --spec queen --json",
             f"geo moran --data layers/demo_panel_synthetic.csv --var {DEMO_Y} --year {last} --local --seed {seed}",
-            f"geo sdm --data layers/demo_panel_synthetic.csv --y {DEMO_Y} --x {' '.join(DEMO_X)} --time year "
+            f"geo sdm --data layers/demo_panel_synthetic.csv --y {DEMO_Y} --x {','.join(DEMO_X)} --time year "
             f"--effects twoways --seed {seed} --json",
+            f"geo compare --data layers/demo_panel_synthetic.csv --y {DEMO_Y} --x {','.join(DEMO_X)} --time year "
+            f"--weights {','.join(DEMO_COMPARE_WEIGHTS)} --model {','.join(DEMO_COMPARE_MODELS)} --json",
             f"geo radiation --data layers/demo_panel_synthetic.csv --y {DEMO_Y} --zone-kind new-zone "
             f"--bands 100,200,300 --event-study --json",
             f"geo scenario --data layers/demo_panel_synthetic.csv --y {DEMO_Y} --host {DEMO_HOST} --year {DEMO_YEAR} "

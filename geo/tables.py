@@ -9,6 +9,8 @@ the estimators are written:
   observations, log-likelihood, AIC and R² (when the JSON has it);
 * :func:`impacts_table` — direct, indirect and total impacts of one model, each with SE or interval;
 * :func:`radiation_table` — the host and each distance band by estimator (one column per result);
+* :func:`compare_table` — a ``geo compare`` result: one row per (weights, model) fit with log-likelihood,
+  AIC, BIC, posterior model probability, ρ and λ;
 * :func:`table_from_json` — picks one of these from the JSON's keys.
 
 Each returns a :class:`PubTable` (frozen) with ``to_markdown()``, ``to_html()``, ``to_latex()``,
@@ -39,6 +41,7 @@ __all__ = [
     "models_table",
     "impacts_table",
     "radiation_table",
+    "compare_table",
     "table_from_json",
     "fmt_estimate",
     "stars",
@@ -47,7 +50,7 @@ __all__ = [
 ]
 
 FORMATS = ("docx", "xlsx", "tex", "html", "md")
-KINDS = ("auto", "models", "impacts", "radiation")
+KINDS = ("auto", "models", "impacts", "radiation", "compare")
 STAR_LEVELS = ((0.01, "***"), (0.05, "**"), (0.10, "*"))
 
 
@@ -103,10 +106,14 @@ class PubTable:
     notes: tuple = field(default_factory=tuple)
     lang: str = "en"
     kind: str = "models"
+    head: str = ""  # the first column's heading (default: "Variable")
+
+    def _head(self) -> str:
+        return self.head or t("Variable", self.lang)
 
     # ----------------------------------------------------------- plain forms
     def to_frame(self) -> pd.DataFrame:
-        head = t("Variable", self.lang)
+        head = self._head()
         return pd.DataFrame([[r.label, *r.cells] for r in self.rows], columns=[head, *self.columns])
 
     def to_json(self) -> dict:
@@ -117,6 +124,7 @@ class PubTable:
             "rows": [{"label": r.label, "cells": list(r.cells), "kind": r.kind} for r in self.rows],
             "notes": list(self.notes),
             "lang": self.lang,
+            "head": self._head(),
         }
 
     def summary(self) -> str:
@@ -135,7 +143,7 @@ class PubTable:
 
     # ----------------------------------------------------------- markdown
     def to_markdown(self) -> str:
-        head = [t("Variable", self.lang), *self.columns]
+        head = [self._head(), *self.columns]
         lines = []
         if self.title:
             lines += [f"**{_md(self.title)}**", ""]
@@ -151,7 +159,7 @@ class PubTable:
     # ----------------------------------------------------------- html
     def to_html(self, *, standalone: bool = True) -> str:
         esc = _html
-        head = "".join(f"<th>{esc(h)}</th>" for h in [t("Variable", self.lang), *self.columns])
+        head = "".join(f"<th>{esc(h)}</th>" for h in [self._head(), *self.columns])
         body = []
         prev = None
         for r in self.rows:
@@ -187,7 +195,7 @@ class PubTable:
         lines += [
             f"\\begin{{tabular}}{{l*{{{k}}}{{c}}}}",
             "\\toprule",
-            " & ".join([latex_escape(t("Variable", self.lang)), *(latex_escape(c) for c in self.columns)]) + " \\\\",
+            " & ".join([latex_escape(self._head()), *(latex_escape(c) for c in self.columns)]) + " \\\\",
             "\\midrule",
         ]
         prev = None
@@ -217,7 +225,7 @@ class PubTable:
             run = p.add_run(cap)
             run.bold = True
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        head = [t("Variable", self.lang), *self.columns]
+        head = [self._head(), *self.columns]
         table = document.add_table(rows=1 + len(self.rows), cols=len(head))
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         for j, h in enumerate(head):
@@ -279,7 +287,7 @@ class PubTable:
         if self.title:
             ws.cell(row=1, column=1, value=_xl(self.title)).font = Font(bold=True)
             row = 2
-        head = [t("Variable", self.lang), *self.columns]
+        head = [self._head(), *self.columns]
         thick, thin = Side(style="medium"), Side(style="thin")
         for j, h in enumerate(head, start=1):
             c = ws.cell(row=row, column=j, value=_xl(h))
@@ -502,6 +510,15 @@ def _term_label(name: str) -> str:
     return f"W·{name[2:]}" if name.startswith("W_") else name
 
 
+def _test_cell(block) -> str:
+    """ "statistic [p]" of a test's JSON ({statistic, df, p}); empty when absent."""
+    if not isinstance(block, dict) or _finite(block.get("statistic")) is None:
+        return ""
+    p = _finite(block.get("p"))
+    ptxt = "" if p is None else (" [<0.001]" if p < 0.001 else f" [{p:.3f}]")
+    return fmt_estimate(block.get("statistic"), 2) + ptxt
+
+
 def models_table(
     results, *, names=None, stat: str = "se", digits: int = 3, lang: str = "en", title: str | None = None
 ) -> PubTable:
@@ -532,7 +549,9 @@ def models_table(
             beneath.append(se if stat == "se" else tt)
         rows.append(Row(_term_label(term), tuple(ests)))
         rows.append(Row("", tuple(beneath), "se"))
-    for key, label in (("rho", t("rho", lang)), ("lambda", t("lambda", lang))):
+    # spatial parameters: rho, lambda (SAC/GNS), and the dynamic panel's tau (y_{t-1}) and eta (W y_{t-1})
+    for key in ("rho", "lambda", "tau", "eta"):
+        label = t(key, lang)
         if any(isinstance(r.get(key), dict) for r in results):
             ests, beneath = [], []
             for r in results:
@@ -549,13 +568,14 @@ def models_table(
 
     def effects(r):
         e = r.get("effects")
-        return "" if e is None else (t(e, lang) if e in ("twoways", "individual", "time", "none") else str(e))
+        return "" if e is None else (t(e, lang) if e in ("twoways", "individual", "time", "none", "random") else str(e))
 
     def integer(v):
         v = _finite(v)
         return "" if v is None else f"{int(round(v)):,}"
 
-    stat_row(t("Fixed effects", lang), effects)
+    any_random = any(r.get("effects") == "random" for r in results)
+    stat_row(t("Effects" if any_random else "Fixed effects", lang), effects)
     stat_row("N", lambda r: integer(r.get("n")))
     stat_row("T", lambda r: integer(r.get("t")))
     stat_row(t("Observations", lang), lambda r: integer(_finite(r.get("n")) * _finite(r.get("t")))
@@ -564,6 +584,13 @@ def models_table(
     stat_row(t("AIC", lang), lambda r: fmt_estimate(r.get("aic"), 1))
     stat_row(t("R2", lang), lambda r: fmt_estimate(r.get("r2"), 3))
     stat_row(t("Pseudo R2", lang), lambda r: fmt_estimate(r.get("pseudo_r2"), 3))
+    # random effects: the variance ratio, the unit-effect variance and the Hausman test against fixed effects
+    stat_row(t("phi", lang), lambda r: fmt_estimate(r.get("phi"), digits))
+    stat_row(t("sigma2_mu", lang), lambda r: fmt_estimate(r.get("sigma2_mu"), digits))
+    stat_row(t("Hausman", lang), lambda r: _test_cell(r.get("hausman")))
+    # dynamic panels: whether the process is stable (spectral radius of (I - rho W)^-1 (tau I + eta W) < 1)
+    stat_row(t("Stable", lang), lambda r: "" if not r.get("dynamic") or r.get("stable") is None
+             else t("yes" if r.get("stable") else "no", lang))
     notes = [t("stars_note" if stat == "se" else "t_note", lang)]
     ys = sorted({str(r.get("y")) for r in results if r.get("y")})
     if ys:
@@ -587,22 +614,29 @@ def impacts_table(result, *, interval: bool = False, digits: int = 3, lang: str 
     parts = ("direct", "indirect", "total")
     rows = []
     level = None
-    for var, block in impacts.items():
-        if not isinstance(block, dict) or not all(isinstance(block.get(p), dict) for p in parts):
-            raise SchemaError(f"impacts of {var!r}: expected direct, indirect and total with estimate and se")
-        ests, beneath = [], []
-        for p in parts:
-            b = block[p]
-            e, se, _tt = _est(b, digits)
-            ests.append(e)
-            lo, hi = _finite(b.get("lower")), _finite(b.get("upper"))
-            if interval and lo is not None and hi is not None:
-                beneath.append(f"[{fmt_estimate(lo, digits)}, {fmt_estimate(hi, digits)}]")
-                level = b.get("level", 0.95)
-            else:
-                beneath.append(se)
-        rows.append(Row(_term_label(str(var)), tuple(ests)))
-        rows.append(Row("", tuple(beneath), "se"))
+    # a dynamic panel (geo sdm --dynamic): short-run impacts, then long-run impacts, each under a sub-heading
+    long_run = result.get("impacts_long_run") if isinstance(result, dict) and result.get("dynamic") else None
+    blocks = [(t("Short run", lang), impacts), (t("Long run", lang), long_run)] if isinstance(long_run, dict) \
+        and long_run else [(None, impacts)]
+    for heading, group in blocks:
+        if heading is not None:
+            rows.append(Row(heading, ("",) * len(parts), "group"))
+        for var, block in group.items():
+            if not isinstance(block, dict) or not all(isinstance(block.get(p), dict) for p in parts):
+                raise SchemaError(f"impacts of {var!r}: expected direct, indirect and total with estimate and se")
+            ests, beneath = [], []
+            for p in parts:
+                b = block[p]
+                e, se, _tt = _est(b, digits)
+                ests.append(e)
+                lo, hi = _finite(b.get("lower")), _finite(b.get("upper"))
+                if interval and lo is not None and hi is not None:
+                    beneath.append(f"[{fmt_estimate(lo, digits)}, {fmt_estimate(hi, digits)}]")
+                    level = b.get("level", 0.95)
+                else:
+                    beneath.append(se)
+            rows.append(Row(_term_label(str(var)), tuple(ests)))
+            rows.append(Row("", tuple(beneath), "se"))
     notes = [t("stars_note", lang)] if not interval else [t("ci_note", lang, level=f"{100 * float(level or 0.95):g}")]
     if isinstance(result, dict) and result.get("impacts_inference"):
         notes.append(str(result["impacts_inference"]))
@@ -674,6 +708,52 @@ def radiation_table(results, *, names=None, digits: int = 3, lang: str = "en", t
     return PubTable(title or t("Radiation", lang), tuple(names), tuple(rows), tuple(notes), lang, "radiation")
 
 
+def compare_table(result, *, digits: int = 3, lang: str = "en", title: str | None = None) -> PubTable:
+    """One row per fit of a comparison (``geo compare --json``: ``fits``): weights (row label), model,
+    log-likelihood, AIC, BIC, posterior model probability and the spatial parameters ρ and λ with stars; the
+    LR tests between nested forms and the comparison's conventions as notes."""
+    check_lang(lang)
+    if not isinstance(result, dict) or not isinstance(result.get("fits"), list) or not result["fits"]:
+        raise SchemaError("compare: no 'fits' list (is it the --json output of geo compare?)")
+    fits = result["fits"]
+    for i, f in enumerate(fits):
+        _check_result(f, f"fit {i + 1}", ("weights", "model", "loglik"))
+    has_lambda = any(isinstance(f.get("lambda"), dict) for f in fits)
+    columns = [t("Model", lang), t("Log-likelihood", lang), t("AIC", lang), t("BIC", lang),
+               t("Posterior probability", lang), t("rho", lang)] + ([t("lambda", lang)] if has_lambda else [])
+
+    def prob(v):
+        v = _finite(v)
+        if v is None:
+            return ""
+        return "<0.001" if 0 < v < 0.0005 else f"{v:.3f}"
+
+    rows = []
+    for f in fits:
+        cells = [str(f["model"]).upper(), fmt_estimate(f.get("loglik"), 1), fmt_estimate(f.get("aic"), 1),
+                 fmt_estimate(f.get("bic"), 1), prob(f.get("posterior_probability")),
+                 _est(f.get("rho"), digits)[0]]
+        if has_lambda:
+            cells.append(_est(f.get("lambda"), digits)[0])
+        rows.append(Row(str(f["weights"]), tuple(cells)))
+    notes = []
+    for test in result.get("lr_tests") or []:
+        if isinstance(test, dict) and _finite(test.get("statistic")) is not None:
+            p = _finite(test.get("p"))
+            notes.append(f"LR {test.get('weights')}: {str(test.get('full')).upper()} vs "
+                         f"{str(test.get('restricted')).upper()} ({test.get('restriction')}): "
+                         f"{fmt_estimate(test['statistic'], 2)}, df {test.get('df')}, "
+                         f"p {'<0.001' if p is not None and p < 0.001 else fmt_estimate(p, 3)}")
+    if result.get("posterior_convention"):
+        notes.append(f"{t('Posterior probability', lang)}: {result['posterior_convention']}")
+    notes += [str(n) for n in result.get("notes") or []]
+    notes.append(t("stars_only", lang))
+    if result.get("y"):
+        notes.append(("因变量：" if lang == "zh" else "Dependent variable: ") + str(result["y"]))
+    return PubTable(title or t("Comparison", lang), tuple(columns), tuple(rows), tuple(notes), lang, "compare",
+                    head=t("Weights", lang))
+
+
 def table_from_json(objs, *, kind: str = "auto", names=None, stat: str = "se", digits: int = 3, lang: str = "en",
                     title: str | None = None, interval: bool = False) -> PubTable:
     """A table from one or several results' JSON: ``kind`` models, impacts, radiation or auto (from the keys)."""
@@ -687,6 +767,8 @@ def table_from_json(objs, *, kind: str = "auto", names=None, stat: str = "se", d
             raise SchemaError("a result's JSON must be an object")
         if "bands" in first:
             kind = "radiation"
+        elif isinstance(first.get("fits"), list):
+            kind = "compare"
         elif "coefficients" in first:
             kind = "models"
         elif "impacts" in first or {"direct", "indirect", "total"} <= set(first):
@@ -700,6 +782,10 @@ def table_from_json(objs, *, kind: str = "auto", names=None, stat: str = "se", d
         return models_table(objs, names=names, stat=stat, digits=digits, lang=lang, title=title)
     if kind == "radiation":
         return radiation_table(objs, names=names, digits=digits, lang=lang, title=title)
+    if kind == "compare":
+        if len(objs) != 1:
+            raise OptionError("a comparison table is made from one geo compare result")
+        return compare_table(objs[0], digits=digits, lang=lang, title=title)
     if len(objs) != 1:
         raise OptionError("an impacts table is made from one result")
     return impacts_table(objs[0], interval=interval, digits=digits, lang=lang, title=title)

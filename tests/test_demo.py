@@ -33,6 +33,26 @@ def test_demo_writes_the_gallery(tmp_path, capsys):
     assert join["matched"] == 8088 and join["unmatched"] == []
     sdm = json.loads((out / "results" / "sdm.json").read_text(encoding="utf-8"))
     assert sdm["model"] == "sdm" and sdm["effects"] == "twoways" and sdm["n"] == 337 and sdm["t"] == 24
+    # geo compare in the main job: 3 weights x 3 forms, posterior probabilities summing to 1, its table and section
+    cmp = json.loads((out / "results" / "compare.json").read_text(encoding="utf-8"))
+    assert [(f["weights"], f["model"]) for f in cmp["fits"]] == [
+        (w, m) for w in ("queen", "knn:6", "distance:200km") for m in ("sdm", "sar", "sem")]
+    assert sum(f["posterior_probability"] for f in cmp["fits"]) == pytest.approx(1.0, abs=1e-12)
+    queen_sdm = cmp["fits"][0]
+    assert queen_sdm["loglik"] == pytest.approx(sdm["loglik"], rel=1e-10)  # the same fit as the SDM of the demo
+    assert queen_sdm["rho"]["estimate"] == pytest.approx(sdm["rho"]["estimate"], rel=1e-8)
+    assert len(cmp["lr_tests"]) == 6 and all(0 <= t["p"] <= 1 for t in cmp["lr_tests"])
+    for name in ("compare_table.docx", "compare_table.tex", "compare_table.html", "compare_table.md"):
+        assert name in files, name
+    import docx
+
+    tab = docx.Document(str(out / "compare_table.docx")).tables[0]
+    assert len(tab.rows) == 10 and tab.cell(0, 0).text == "Weights" and tab.cell(1, 1).text == "SDM"
+    assert tab.cell(1, 2).text == f"{queen_sdm['loglik']:,.1f}"
+    assert "Choosing W and the model" in report and "Models and weights compared" in report
+    assert "geo compare --data layers/demo_panel_synthetic.csv" in report
+    word = "\n".join(p.text for p in docx.Document(str(out / "report.docx")).paragraphs)
+    assert "Choosing W and the model" in word
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".gallery")]  # no temp folder left
 
 

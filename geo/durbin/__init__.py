@@ -113,7 +113,7 @@ def fit(
         cross-section only (see :mod:`geo.durbin.sac` for the identification caveat).
         ``ols`` adds the LM diagnostics (LM-lag, LM-error, robust, SARMA) as ``tests``.
     effects : {"none", "individual", "time", "twoways", "random"}
-        Fixed effects, or random effects (SAR/SDM, :mod:`geo.durbin.random`, with a Hausman
+        Fixed effects, or random effects (SAR/SDM/SEM, :mod:`geo.durbin.random`, with a Hausman
         test against fixed effects); only with ``time`` (panel).
     id, time : str, optional
         Unit-id and period columns (``time`` selects the panel estimator).

@@ -1,4 +1,5 @@
-"""Random-effects spatial lag (SAR) and Durbin (SDM) panels by ML, with a Hausman test against fixed effects.
+"""Random-effects spatial lag (SAR), Durbin (SDM) and error (SEM) panels by ML, with a Hausman test against
+fixed effects.
 
 Model (Elhorst 2014, sec. 3.3.2; Anselin, Le Gallo & Jayet 2008), N units x T periods::
 
@@ -27,8 +28,21 @@ phi (the analytic lag Hessian on the quasi-demeaned data): the (beta, phi) infor
 zero under H0, and the full Hessian's beta-phi terms, non-zero under the alternative,
 would make V_FE - V_RE indefinite and cost the test most of its power.
 
-Random-effects spatial *error* models (Baltagi, Song & Koh 2003) need log|T phi I +
-(B'B)^-1| for every (lambda, phi) and are not offered.
+Spatial error with random effects (``model="sem"``), the Kapoor, Kelejian & Prucha (2007)
+form (splm ``spml(model="random", spatial.error="kkp")``; Elhorst's ``sem_panel_RE``)::
+
+    y_t = a + X_t beta + u_t,   u_t = lambda W u_t + e_t,   e_t = mu + v_t
+
+so both components of the error are spatially correlated and, with B = I - lambda W, the
+covariance of u is (I_T x B^-1) s2 (Q + P / phi^2) (I_T x B^-1)'. Its log-likelihood is
+
+    -NT/2 log(2 pi s2) + N log phi + T log|B| - ||(Q + phi P)(I_T x B)(y - Z b)||^2 / (2 s2),
+
+the cross-section error likelihood on the quasi-demeaned data plus N log phi, concentrated
+by ``cross.error_ml`` and profiled in phi by the same maximiser. The Baltagi, Song & Koh
+(2003) form (only v_t spatially correlated, mu not) needs log|T phi^2 I + (B'B)^-1| for
+every (lambda, phi) and is not offered. The Hausman test compares (lambda, beta) with the
+individual fixed-effects SEM; V_RE is the information-matrix covariance given phi.
 """
 
 from __future__ import annotations
@@ -39,9 +53,9 @@ import numpy as np
 import pandas as pd
 
 from geo.durbin import panel as P
-from geo.durbin.cross import INTERCEPT, coef_frame, lag_hessian_cov, lag_ml
+from geo.durbin.cross import INTERCEPT, coef_frame, error_hessian_cov, error_ml, lag_hessian_cov, lag_ml
 from geo.durbin.engine import check_design, check_outcome, invert, maximise, richardson_hessian
-from geo.durbin.impacts import TraceEngine, lag_impacts
+from geo.durbin.impacts import TraceEngine, lag_impacts, linear_impacts
 from geo.durbin.logdet import LogDet, make_logdet
 from geo.durbin.results import DurbinResult
 from geo.durbin.tests import hausman_test, z_record
@@ -57,6 +71,15 @@ def _loglik(y, Z, Wy, ld, T, N, rho, beta, phi, s2):
     r = r - (1.0 - phi) * r.mean(axis=0, keepdims=True)
     n = T * N
     return (-0.5 * n * math.log(2 * math.pi * s2) + N * math.log(phi) + T * ld(rho)
+            - float((r * r).sum()) / (2 * s2))
+
+
+def _loglik_error(y, Z, Wy, WZ, ld, T, N, lam, beta, phi, s2):
+    """Exact RE spatial-error (KKP) log-likelihood at (lambda, beta, phi, s2); stacked (T, N), not transformed."""
+    r = ((y - Z @ beta) - lam * (Wy - WZ @ beta)).reshape(T, N)
+    r = r - (1.0 - phi) * r.mean(axis=0, keepdims=True)
+    n = T * N
+    return (-0.5 * n * math.log(2 * math.pi * s2) + N * math.log(phi) + T * ld(lam)
             - float((r * r).sum()) / (2 * s2))
 
 
@@ -77,8 +100,9 @@ def fit_random(
     names=None,
     hausman: bool = True,
 ) -> DurbinResult:
-    """Random-effects SAR/SDM panel by ML (module docstring); ``tests["hausman"]`` compares with fixed effects."""
-    check_choice("model", model, ("sdm", "sar"))
+    """Random-effects SAR/SDM/SEM panel by ML (module docstring); ``tests["hausman"]`` compares with fixed
+    effects."""
+    check_choice("model", model, ("sdm", "sar", "sem"))
     if int(draws) < 0:
         raise OptionError(f"draws={draws!r} must be >= 0")
     id = P._id_column(data, id, time)
@@ -100,6 +124,8 @@ def fit_random(
     check_design(Z, coef_names)
     check_outcome(yy, Z, str(y), x_names=coef_names[1:])
     jac = lambda r: T * ld(r)  # noqa: E731
+    error = model == "sem"
+    WZ = P._lag(W, Z.reshape(T, N, -1)).reshape(T * N, -1) if error else None
 
     def quasi(a, phi):
         a3 = a.reshape((T, N) + a.shape[1:])
@@ -109,7 +135,10 @@ def fit_random(
 
     def profile(phi):
         if phi not in cache:
-            fit = lag_ml(quasi(yy, phi), quasi(Z, phi), quasi(Wy, phi), jac, ld.lower, ld.upper)
+            if error:
+                fit = error_ml(quasi(yy, phi), quasi(Z, phi), quasi(Wy, phi), quasi(WZ, phi), jac, ld.lower, ld.upper)
+            else:
+                fit = lag_ml(quasi(yy, phi), quasi(Z, phi), quasi(Wy, phi), jac, ld.lower, ld.upper)
             cache[phi] = (fit["loglik"] + N * math.log(phi), fit)
         return cache[phi][0]
 
@@ -120,11 +149,14 @@ def fit_random(
         phi_note = None
     profile(phi)
     fit = cache[phi][1]
-    rho, beta, s2 = fit["rho"], fit["beta"], fit["sigma2"]
+    rho, beta, s2 = fit["lambda" if error else "rho"], fit["beta"], fit["sigma2"]  # rho: the spatial parameter
     ll = cache[phi][0]
     p0 = np.concatenate([[rho], beta, [phi, s2]])
     K = len(beta)
-    f = lambda p: _loglik(yy, Z, Wy, ld, T, N, p[0], p[1 : K + 1], p[K + 1], p[K + 2])  # noqa: E731
+    if error:
+        f = lambda p: _loglik_error(yy, Z, Wy, WZ, ld, T, N, p[0], p[1 : K + 1], p[K + 1], p[K + 2])  # noqa: E731
+    else:
+        f = lambda p: _loglik(yy, Z, Wy, ld, T, N, p[0], p[1 : K + 1], p[K + 1], p[K + 2])  # noqa: E731
     scale = np.sqrt(s2 / np.maximum((Z**2).sum(axis=0), 1e-300) * N)  # ~ the coefficients' standard errors
     steps = np.concatenate([[1e-4], 1e-2 * scale, [1e-4 if phi < 1 - 1e-3 else 1e-6], [1e-3 * s2]])
     V = invert(-richardson_hessian(f, p0, steps), "the observed Hessian of the random-effects likelihood")
@@ -136,34 +168,44 @@ def fit_random(
     bx = beta[1 : 1 + kx]
     th = beta[1 + kx : 1 + 2 * kx] if durbin else None
     sel = [0] + list(range(2, 2 + kx)) + (list(range(2 + kx, 2 + 2 * kx)) if durbin else [])
-    imp = lag_impacts(names=x_names, rho=rho, beta=bx, theta=th, cov=Vs[np.ix_(sel, sel)],
-                      engine=TraceEngine(W, ld if ld.eigenvalues is not None else None), lower=ld.lower,
-                      upper=ld.upper, draws=int(draws), seed=seed, order=0)
+    if error:  # no spillover through y: direct = beta, indirect = 0 (as the fixed-effects SEM)
+        imp = linear_impacts(names=x_names, beta=bx, theta=None, cov=Vs[2 : 2 + kx, 2 : 2 + kx])
+    else:
+        imp = lag_impacts(names=x_names, rho=rho, beta=bx, theta=th, cov=Vs[np.ix_(sel, sel)],
+                          engine=TraceEngine(W, ld if ld.eigenvalues is not None else None), lower=ld.lower,
+                          upper=ld.upper, draws=int(draws), seed=seed, order=0)
     tests = {}
     notes = ["random effects: quasi-demeaning y - (1 - phi) ybar_i with phi^2 = s2 / (s2 + T s2_mu) (Elhorst 2014, "
              "sec. 3.3.2); exact ML, phi profiled by the engine's maximiser",
+             *(["spatial error with random effects in the Kapoor-Kelejian-Prucha form: u = lambda W u + mu + v "
+                "(both error components spatially correlated; splm spatial.error = 'kkp')"] if error else []),
              "covariance: observed Hessian by Richardson differences of the exact log-likelihood"]
     if phi_note:
         notes.append(phi_note)
     if hausman:
         fe = P.fit_panel(data, str(y), x_names, weights=W, weight_ids=list(ids), id=id, time=time, model=model,
                          effects="individual", logdet=ld, draws=0)
-        fe_b = np.concatenate([[fe.rho], fe.coefficients["estimate"].to_numpy()])
+        fe_b = np.concatenate([[fe.lam if error else fe.rho], fe.coefficients["estimate"].to_numpy()])
         fe_V = fe.vcov.to_numpy()  # (rho, coefficients)
         re_idx = [0] + list(range(2, K + 1))  # RE (rho, beta without the intercept)
         re_b = np.concatenate([[rho], beta[1:]])
         # the RE covariance given phi: under H0 the (beta, phi) information is 0; under the alternative the full
         # Hessian's beta-phi terms inflate V_RE, make V_FE - V_RE indefinite and cost the test its power
-        V_cond = lag_hessian_cov(quasi(yy, phi), quasi(Z, phi), quasi(Wy, phi), rho, beta, s2,
-                                 T * ld.second_derivative(rho))
+        if error:
+            V_cond = error_hessian_cov(quasi(yy, phi), quasi(Z, phi), quasi(Wy, phi), quasi(WZ, phi), rho, beta, s2,
+                                       T * ld.second_derivative(rho))
+        else:
+            V_cond = lag_hessian_cov(quasi(yy, phi), quasi(Z, phi), quasi(Wy, phi), rho, beta, s2,
+                                     T * ld.second_derivative(rho))
         tests["hausman"] = hausman_test(fe_b, fe_V, re_b, V_cond[np.ix_(re_idx, re_idx)],
                                         "H0: random effects uncorrelated with the regressors (RE consistent); "
                                         "FE = individual effects, Lee-Yu")
     if balanced.note():
         notes.append(balanced.note())
     index = pd.MultiIndex.from_product([panel.periods, panel.ids], names=[time, id]).swaplevel()
-    e = (yy - rho * Wy - Z @ beta)
-    vnames = ["rho"] + coef_names
+    e = (yy - Z @ beta) if error else (yy - rho * Wy - Z @ beta)
+    spatial_name = "lambda" if error else "rho"
+    vnames = [spatial_name] + coef_names
     return DurbinResult(
         model=model,
         effects="random",
@@ -171,7 +213,7 @@ def fit_random(
         t=T,
         y_name=panel.y_name,
         coefficients=coefs,
-        spatial_name="rho",
+        spatial_name=spatial_name,
         spatial=z_record(rho, se[0]),
         sigma2=float(s2),
         loglik=float(ll),

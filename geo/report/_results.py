@@ -8,6 +8,7 @@ names and rounded numbers.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pandas as pd
@@ -15,7 +16,7 @@ import pandas as pd
 from geo.figures import plots
 from geo.labels import check_lang
 from geo.report._items import Image
-from geo.tables import impacts_table, models_table, radiation_table
+from geo.tables import compare_table, impacts_table, models_table, radiation_table
 
 __all__ = ["describe", "fmt_value", "readable_title", "tidy_frame"]
 
@@ -159,6 +160,36 @@ def _scenario(obj, lang):
     return title, items
 
 
+def _compare(obj, lang):
+    """geo compare: the table of fits (log-likelihood, AIC, BIC, posterior probability, rho, lambda), the LR
+    tests between nested forms, and the impacts side by side."""
+    title = _zh(lang, f"Models and weights compared: {obj.get('y', '')}", f"模型与空间权重比较：{obj.get('y', '')}")
+    fits = obj["fits"]
+    n_w = len({str(f.get("weights")) for f in fits})
+    n_m = len({str(f.get("model")) for f in fits})
+    items = [_zh(lang, f"{len(fits)} fits: {n_m} model forms under {n_w} weights matrices, ranked by Bayesian posterior "
+                       "model probability (equal prior probabilities) and AIC/BIC; LR tests only between nested forms "
+                       "under the same weights.",
+                 f"共 {len(fits)} 个拟合：{n_m} 种模型形式 × {n_w} 个空间权重矩阵，按贝叶斯后验模型概率（等先验）与 AIC/BIC 比较；"
+                 "LR 检验仅用于同一权重下的嵌套模型。")]
+    table = compare_table(obj, lang=lang)
+    # the LR tests get their own table below, not notes under this one
+    items.append(dataclasses.replace(table, notes=tuple(n for n in table.notes if not n.startswith("LR "))))
+    if obj.get("lr_tests"):
+        items.append(tidy_frame([{k: r.get(k) for k in ("weights", "full", "restricted", "restriction", "statistic",
+                                                         "df", "p")} for r in obj["lr_tests"]]))
+    rows = []
+    for f in fits:
+        for var, kinds in (f.get("impacts") or {}).items():
+            if isinstance(kinds, dict):
+                rows.append({"weights": f.get("weights"), "model": str(f.get("model", "")).upper(), "variable": var,
+                             **{k: (kinds.get(k) or {}).get("estimate") for k in ("direct", "indirect", "total")}})
+    if rows:
+        items.append(_zh(lang, "Impacts side by side", "效应并列比较"))
+        items.append(tidy_frame(rows, max_rows=200))
+    return title, items
+
+
 def _weights(obj, lang):
     title = _zh(lang, f"Spatial weights: {obj.get('spec', '')}", f"空间权重：{obj.get('spec', '')}")
     keys = ("n", "links", "mean_neighbors", "min_neighbors", "max_neighbors", "components", "islands_policy",
@@ -194,6 +225,8 @@ def describe(obj, *, stem: str = "result", lang: str = "en"):
         return _lisa(obj, lang)
     if "scenario" in obj and isinstance(obj.get("units"), list):
         return _scenario(obj, lang)
+    if isinstance(obj.get("fits"), list) and obj["fits"] and all(isinstance(f, dict) for f in obj["fits"]):
+        return _compare(obj, lang)
     if "links" in obj and "mean_neighbors" in obj:
         return _weights(obj, lang)
     return _generic(obj, lang, stem)

@@ -23,7 +23,7 @@ from geo.cli.options import boundaries_options, data_options, emit, json_option,
     "--effects",
     type=click.Choice(["none", "individual", "time", "twoways", "random"]),
     default=None,
-    help="Fixed effects of a panel (default twoways with --time, none without), or random (SAR/SDM, with a "
+    help="Fixed effects of a panel (default twoways with --time, none without), or random (SAR/SDM/SEM, with a "
     "Hausman test against fixed effects).",
 )
 @click.option(

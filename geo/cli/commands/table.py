@@ -11,8 +11,9 @@ from geo.cli.paths import InputPath, OutputPath
               help="A result saved with --json (geo sdm, geo radiation, …); repeat for several models side by side.")
 @click.option("--out", "out_path", metavar="FILE", type=OutputPath(), required=True,
               help="The table: .docx (Word table), .xlsx, .tex (booktabs), .html or .md.")
-@click.option("--kind", type=click.Choice(["auto", "models", "impacts", "radiation"]), default="auto", show_default=True,
-              help="models: coefficients side by side; impacts: direct/indirect/total; radiation: bands by estimator.")
+@click.option("--kind", type=click.Choice(["auto", "models", "impacts", "radiation", "compare"]), default="auto", show_default=True,
+              help="models: coefficients side by side; impacts: direct/indirect/total; radiation: bands by estimator; "
+              "compare: one row per fit of geo compare.")
 @click.option("--names", default=None, metavar="A,B,…", help="Column names, one per --from (default: model / method).")
 @click.option("--stat", type=click.Choice(["se", "t"]), default="se", show_default=True,
               help="Beneath each coefficient: standard error or t/z statistic.")
