@@ -47,6 +47,7 @@ import scipy.sparse as sp
 from scipy.special import ndtr  # the normal cdf; scipy.stats costs ~0.8 s to import (norm.sf(x) is ndtr(-x))
 
 from geo.errors import GeoError, InputError, ModelError, OptionError, SchemaError, check_choice
+from geo._numbers import finite_or_none as _f
 
 __all__ = [
     "ALTERNATIVES",
@@ -192,11 +193,6 @@ def _moments(W):
     cs = np.asarray(W.sum(axis=0)).ravel()
     S2 = float(((rs + cs) ** 2).sum())
     return S0, S1, S2, rs, cs
-
-
-def _f(x):
-    x = float(x)
-    return x if math.isfinite(x) else None
 
 
 def _simulate(values, W, permutations, rng, *, rc=None, fixed=None):

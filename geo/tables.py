@@ -25,7 +25,6 @@ real Word/Excel tables; nothing here needs a program outside Python.
 from __future__ import annotations
 
 import html
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,7 @@ import pandas as pd
 
 from geo.errors import OptionError, SchemaError, check_choice
 from geo.labels import band_label, check_lang, t
+from geo._numbers import finite_or_none as _finite
 
 __all__ = [
     "PubTable",
@@ -52,14 +52,6 @@ __all__ = [
 FORMATS = ("docx", "xlsx", "tex", "html", "md")
 KINDS = ("auto", "models", "impacts", "radiation", "compare")
 STAR_LEVELS = ((0.01, "***"), (0.05, "**"), (0.10, "*"))
-
-
-def _finite(x) -> float | None:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
 
 
 def fmt_estimate(x, digits: int = 3) -> str:

@@ -45,6 +45,7 @@ from geo.durbin.bayes import log_marginal, posterior_probabilities
 from geo.durbin.logdet import make_logdet
 from geo.durbin.tests import lr_test
 from geo.errors import OptionError, check_choice
+from geo._numbers import finite_or_none as _num
 
 __all__ = ["compare", "Comparison", "NESTED"]
 
@@ -67,13 +68,6 @@ NESTED = (
     ("sac", "sar", 1, "lambda = 0"),
     ("sac", "sem", 1, "rho = 0"),
 )
-
-
-def _num(v):
-    if v is None:
-        return None
-    v = float(v)
-    return v if math.isfinite(v) else None
 
 
 @dataclass(frozen=True)

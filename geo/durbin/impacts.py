@@ -40,6 +40,7 @@ from scipy import stats
 
 from geo.durbin.logdet import LogDet, as_sparse_weights, power_traces
 from geo.errors import ModelError
+from geo._numbers import finite_or_none as _num
 
 __all__ = ["Impacts", "lag_impacts", "linear_impacts", "TraceEngine"]
 
@@ -145,13 +146,6 @@ def _get(frame, name, kind):
     if frame is None:
         return None
     return frame.at[name, kind]
-
-
-def _num(v):
-    if v is None:
-        return None
-    v = float(v)
-    return v if math.isfinite(v) else None
 
 
 class TraceEngine:

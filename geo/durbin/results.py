@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from geo.durbin.impacts import KINDS, Impacts
+from geo._numbers import finite_or_none as _num
 
 __all__ = ["DurbinResult", "AIC_CONVENTION"]
 
@@ -35,16 +36,6 @@ _MODEL_TITLES = {
     "gns": "General nesting spatial model (GNS: lag, WX and error)",
     "dsdm": "Dynamic spatial Durbin panel (y_t-1, W y_t-1)",
 }
-
-
-def _num(v):
-    if v is None:
-        return None
-    try:
-        v = float(v)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
 
 
 def _fmt(v, spec=".6g"):

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import math
+
+from geo._numbers import finite_or_none
 
 __all__ = ["num", "critical_value", "p_t", "p_norm", "p_f", "p_chi2"]
 
 # scipy.special rather than scipy.stats: the same distribution functions without ~1 s of import.
 
 
-def num(v):
-    """A finite float, or None (NaN/inf never reach JSON)."""
-    if v is None:
-        return None
-    try:
-        v = float(v)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
+num = finite_or_none  # geo._numbers: the one "finite float or None"
 
 
 def critical_value(level: float, dof: int | None = None) -> float:
