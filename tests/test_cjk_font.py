@@ -9,9 +9,11 @@ import hashlib
 import re
 import shutil
 import subprocess
+import sys
 import warnings
 import zlib
 
+import numpy as np
 import pytest
 
 from geo import _cjkfont
@@ -127,3 +129,51 @@ def test_chromium_gets_a_fontconfig_with_the_packaged_font(tmp_path):
     out = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True, timeout=60,
                          env={"FONTCONFIG_FILE": str(conf), "PATH": "/usr/bin:/bin"})
     assert str(_cjkfont.packaged_font()) in out.stdout
+
+
+def test_screenshot_hands_chromium_the_packaged_font(tmp_path, monkeypatch):
+    from geo.viz import png
+
+    seen = {}
+
+    def fake_run(args, **kwargs):
+        conf = kwargs["env"]["FONTCONFIG_FILE"]
+        seen["conf"] = open(conf, encoding="utf-8").read()
+        shot = next(a for a in args if a.startswith("--screenshot=")).split("=", 1)[1]
+        open(shot, "wb").write(b"\x89PNG fake")
+        return subprocess.CompletedProcess(args, 0, "", "")
+
+    monkeypatch.setattr(png.subprocess, "run", fake_run)
+    png.screenshot("<p>南海诸岛</p>", tmp_path / "s.png", chromium=sys.executable)
+    assert f"<dir>{_cjkfont.packaged_font().parent}</dir>" in seen["conf"]
+    assert "/etc/fonts/fonts.conf" in seen["conf"]  # the system's fonts stay available
+
+
+@pytest.mark.slow
+def test_chromium_draws_chinese_with_only_the_packaged_font(tmp_path):
+    """On a machine whose only font is DejaVu, Chinese is tofu; with the packaged font's folder it is drawn."""
+    from geo.viz.png import find_chromium
+
+    try:
+        exe = find_chromium(None)
+    except Exception:  # noqa: BLE001
+        pytest.skip("Chromium is not installed")
+    dejavu = "/usr/share/fonts/truetype/dejavu"
+    page = tmp_path / "p.html"
+    page.write_text('<html><body style="font-size:40px;margin:0">南海诸岛 无数据</body></html>', encoding="utf-8")
+    shots = {}
+    for name, dirs in {"dejavu": [dejavu], "packaged": [dejavu, str(_cjkfont.packaged_font().parent)]}.items():
+        conf = tmp_path / f"{name}.conf"
+        conf.write_text('<?xml version="1.0"?><fontconfig>' + "".join(f"<dir>{d}</dir>" for d in dirs)
+                        + f"<cachedir>{tmp_path / name}</cachedir></fontconfig>", encoding="utf-8")
+        shot = tmp_path / f"{name}.png"
+        subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--window-size=400,60",
+                        f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120,
+                       env={"FONTCONFIG_FILE": str(conf), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+        from PIL import Image
+
+        with Image.open(shot) as im:
+            shots[name] = np.asarray(im.convert("L"), dtype=float)
+    # tofu boxes are thin outlines; the real glyphs put several times more ink on the page
+    ink = {k: float((255 - v).sum()) for k, v in shots.items()}
+    assert ink["packaged"] > 1.5 * ink["dejavu"], ink
