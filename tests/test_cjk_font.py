@@ -177,3 +177,21 @@ def test_chromium_draws_chinese_with_only_the_packaged_font(tmp_path):
     # tofu boxes are thin outlines; the real glyphs put several times more ink on the page
     ink = {k: float((255 - v).sum()) for k, v in shots.items()}
     assert ink["packaged"] > 1.5 * ink["dejavu"], ink
+
+
+def test_without_the_packaged_font_only_a_truetype_system_font_is_used(monkeypatch):
+    from matplotlib import font_manager
+
+    from geo.figures._style import CJK_FAMILIES
+
+    monkeypatch.setattr(_cjkfont, "packaged_font", lambda: None)
+    cjk_font.cache_clear()
+    try:
+        family = cjk_font()
+        if family is None:
+            pytest.skip("no system CJK font on this machine")
+        assert family in CJK_FAMILIES
+        files = [e.fname for e in font_manager.fontManager.ttflist if e.name == family]
+        assert any(_truetype_outlines(f) for f in files)
+    finally:
+        cjk_font.cache_clear()
