@@ -189,8 +189,13 @@ def _clean_embedded(src: Path):
     return np.asarray(codes, dtype=str), geoms
 
 
-def _read_cache(path: Path, digest: str):
-    """(adcodes, geometries) from a cache file, or None when it is missing, stale or corrupt."""
+def _read_cache(path: Path, digest: str, *, meta: bool = False):
+    """(adcodes, geometries) from a cache file, or None when it is missing, stale or corrupt.
+
+    ``meta=True``: (adcodes, geometries, the ``meta`` dict given to :func:`_write_cache`); other geometry
+    caches (the web maps' simplified boundaries, the boundary lines) use the same file format."""
+    import json
+
     import shapely
 
     try:
@@ -198,6 +203,7 @@ def _read_cache(path: Path, digest: str):
             if str(z["source_sha256"]) != digest or int(z["cleaning_version"]) != CLEANING_VERSION:
                 return None
             codes, blob, offsets = z["adcode"], z["wkb"], z["offsets"]
+            record = json.loads(str(z["meta"])) if meta else None
             if hashlib.sha256(blob.tobytes()).hexdigest() != str(z["wkb_sha256"]):
                 return None
         if offsets.shape != (len(codes) + 1,) or offsets[0] != 0 or offsets[-1] != len(blob):
@@ -208,11 +214,14 @@ def _read_cache(path: Path, digest: str):
         return None
     if len(geoms) != len(codes) or shapely.is_empty(geoms).any():
         return None
+    if meta:
+        return np.asarray(codes, dtype=str), geoms, record
     return np.asarray(codes, dtype=str), geoms
 
 
-def _write_cache(path: Path, digest: str, codes, geoms) -> None:
+def _write_cache(path: Path, digest: str, codes, geoms, meta: dict | None = None) -> None:
     """Write the cache atomically (temporary file in the same folder, then rename); skip if not writable."""
+    import json
     import tempfile
 
     import shapely
@@ -233,6 +242,7 @@ def _write_cache(path: Path, digest: str, codes, geoms) -> None:
                 wkb_sha256=np.asarray(hashlib.sha256(blob.tobytes()).hexdigest()),
                 source_sha256=np.asarray(digest),
                 cleaning_version=np.asarray(CLEANING_VERSION),
+                meta=np.asarray(json.dumps(meta or {})),
             )
         os.replace(tmp, path)
         tmp = None

@@ -22,7 +22,6 @@ from geo import join as _join
 from geo.crosswalk import clean_id, crosswalk, digit_lookup, name_key, unit_of
 from geo.errors import JoinError, OptionError, SchemaError
 from geo.join import JoinResult, MatchReport, derive, join, split_shares, year_values  # noqa: F401 (re-exported)
-from geo.weights import is_file_spec
 
 MERGED_POLICIES, SHAPES, SPLIT_POLICIES = _join.MERGED_POLICIES, _join.SHAPES, _join.SPLIT_POLICIES
 __all__ = [n for n in _join.__all__ if n != "year_values"] + ["UnitData", "load_data", "weights_for", "crosswalk",
@@ -141,7 +140,7 @@ def weights_for(units, spec, *, data=None, transform: str = "r", islands: str | 
     if len(geom) and not geom.isna().all():
         kwargs = {"islands": islands} if islands is not None else {}
         return gw.build(spec, units, data=data, transform=transform, **kwargs)
-    if not is_file_spec(str(spec)):
+    if not gw.is_file_spec(str(spec)):
         raise OptionError(f"--weights {spec}: the units have no shapes (a table with ids of any kind); give a "
                           "weights file (.gal, .gwt, .parquet) or boundaries (--boundaries)")
     graph = gw.read(spec, ids=units.index, transform=transform, restrict=restrict)
@@ -153,6 +152,8 @@ def weights_for(units, spec, *, data=None, transform: str = "r", islands: str | 
 
 
 def _is_weights_file(spec) -> bool:
+    from geo.weights import is_file_spec  # here: geo.weights imports scipy.sparse (~0.2 s), maps need neither
+
     return is_file_spec(str(spec))
 
 

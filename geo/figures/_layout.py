@@ -442,8 +442,9 @@ def draw(
     texts = [title or "", heading or "", credit or "", review_number or ""] + [r.label for r in rows]
     if font is None and any(has_cjk(x) for x in texts):
         notes.append(
-            "no CJK font found: Chinese text shows as empty boxes; install one (Debian: apt install fonts-noto-cjk "
-            "or fonts-wqy-zenhei) and run again"
+            "no CJK font found: Chinese text shows as empty boxes; reinstall geo's font (pip install "
+            "paperang-p2-fonts-cjk==0.1.0) or a system one with TrueType outlines (Debian: apt install "
+            "fonts-wqy-zenhei) and run again"
         )
     return PrintMap(
         figure=fig,

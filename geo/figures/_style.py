@@ -4,13 +4,14 @@ Text stays text: SVG is written with ``svg.fonttype = "none"`` (``<text>`` eleme
 the reader's installed fonts of the named family) and PDF with ``pdf.fonttype = 42`` (the TrueType font
 embedded, subset, so the text can be selected and searched).
 
-A CJK font is looked up among the fonts matplotlib can see, in the order of :data:`CJK_FAMILIES`.  No
-PyPI package ships a CJK font suitable here: the only one found (``cvttf-notosanscjk-regular``) carries
-the Traditional-Chinese glyph forms (NotoSansCJKtc), states a licence (MIT) that is not the font's
-(SIL OFL) and has CFF outlines, which matplotlib cannot embed as TrueType (Type 42).  So geo uses a system
-font (Debian: ``fonts-noto-cjk`` or ``fonts-wqy-zenhei``, installed by ``tests/run.sh``; Windows and
-macOS have Microsoft YaHei / PingFang SC) and, when none is found, draws with DejaVu Sans and says so in
-the result's notes: Chinese characters would then show as empty boxes.
+A CJK font comes with geo: the dependency ``paperang-p2-fonts-cjk`` carries WenQuanYi Micro Hei (Apache
+2.0, TrueType outlines, byte-identical to Debian's ``fonts-wqy-microhei``; see :mod:`geo._cjkfont`), which
+:func:`cjk_font` registers with matplotlib's font manager and uses first, so a map looks the same on every
+machine.  Without it, a system font of :data:`CJK_FAMILIES` with TrueType (``glyf``) outlines is used:
+CFF-outline fonts (``.otf``, and the ``.ttc`` collections of Noto Sans CJK / Source Han Sans) cannot be
+embedded as Type 42 (matplotlib would write the CFF data where a PDF reader expects TrueType).  When
+neither is found, geo draws with DejaVu Sans and says so in the result's notes: Chinese characters would
+then show as empty boxes.
 """
 
 from __future__ import annotations
@@ -52,18 +53,38 @@ def has_cjk(text) -> bool:
 
 @functools.lru_cache(maxsize=1)
 def cjk_font() -> str | None:
-    """The first CJK family of :data:`CJK_FAMILIES` that matplotlib finds (TrueType outlines), or None."""
+    """The CJK family used for figures: geo's packaged WenQuanYi Micro Hei (registered with matplotlib here),
+    else the first system family of :data:`CJK_FAMILIES` with TrueType outlines, or None."""
     from matplotlib import font_manager
 
+    from geo._cjkfont import FAMILY, packaged_font
+
+    packaged = packaged_font()
+    if packaged is not None:
+        try:
+            font_manager.fontManager.addfont(str(packaged))
+            return FAMILY
+        except (OSError, RuntimeError, ValueError):  # an unreadable file: fall back to the system's fonts
+            pass
     available = {}
     for entry in font_manager.fontManager.ttflist:
-        # .otf with CFF outlines cannot be embedded as Type 42; prefer .ttf/.ttc files
-        if Path(entry.fname).suffix.lower() in (".ttf", ".ttc"):
-            available.setdefault(entry.name, entry.fname)
+        if entry.name in CJK_FAMILIES and entry.name not in available and _truetype_outlines(entry.fname):
+            available[entry.name] = entry.fname
     for family in CJK_FAMILIES:
         if family in available:
             return family
     return None
+
+
+def _truetype_outlines(path: str) -> bool:
+    """True when the font file (first face of a collection) has TrueType ``glyf`` outlines, not CFF."""
+    from fontTools.ttLib import TTFont
+
+    try:
+        with TTFont(path, fontNumber=0, lazy=True) as font:
+            return "glyf" in font
+    except Exception:  # noqa: BLE001 - fontTools raises many kinds on a damaged file; such a font is just skipped
+        return False
 
 
 @contextlib.contextmanager

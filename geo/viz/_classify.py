@@ -1,4 +1,11 @@
-"""Classification of a numeric indicator into colour classes (mapclassify) and number formatting."""
+"""Classification of a numeric indicator into colour classes (mapclassify's definitions) and number formatting.
+
+Quantiles, equal intervals and user breaks are computed here with numpy, exactly as mapclassify defines them
+(same bins to the last bit, same class of every value; ``tests/test_viz_classify_numpy.py`` checks equality on
+random and tied data): ``import mapclassify`` costs about 2.5 s in a cold process (it compiles a numba function
+and imports scikit-learn, scipy.stats and matplotlib), most of the cold start of ``geo map choropleth``.
+mapclassify itself is imported only for Fisher-Jenks, whose optimisation is not worth a second implementation.
+"""
 
 from __future__ import annotations
 
@@ -133,10 +140,55 @@ def numeric_values(values: pd.Series, what: str) -> pd.Series:
     return converted.astype(float).replace([np.inf, -np.inf], np.nan)
 
 
-def classify(values: pd.Series, *, scheme: str = "quantiles", k: int = 5, breaks=None, cmap: str = "YlOrRd") -> Classes:
-    """Classify ``values`` (a float Series, NaN = missing) with mapclassify."""
-    import mapclassify
+def _quantile_bins(y: np.ndarray, k: int) -> np.ndarray:
+    """``mapclassify.Quantiles(y, k).bins``: percentiles 100/k, 200/k, …, 100 by scipy's
+    ``scoreatpercentile`` "fraction" rule (weights and their sum as scipy forms them), ties collapsed."""
+    w = 100.0 / k
+    p = np.arange(w, 100 + w, w)
+    if p[-1] > 100.0:
+        p[-1] = 100.0
+    s = np.sort(y)
+    last = s.shape[0] - 1
+    q = []
+    for per in p:
+        idx = per / 100.0 * last
+        i = int(idx)
+        if i == idx:
+            q.append(s[i])
+        else:
+            w0, w1 = (i + 1) - idx, idx - i
+            q.append((s[i] * w0 + s[i + 1] * w1) / (w0 + w1))
+    return np.unique(np.array(q, dtype=float))
 
+
+def _equal_interval_bins(y: np.ndarray, k: int) -> np.ndarray:
+    """``mapclassify.EqualInterval(y, k).bins`` (needs min(y) < max(y))."""
+    max_y, min_y = max(y), min(y)
+    width = (max_y - min_y) * 1.0 / k
+    cuts = np.arange(min_y + width, max_y + width, width)
+    if len(cuts) > k:  # arange overshoots by one when the float steps land just below max_y + width
+        cuts = cuts[0:k]
+    cuts[-1] = max_y
+    return cuts.copy()
+
+
+def _user_bins(y: np.ndarray, breaks) -> np.ndarray:
+    """``mapclassify.UserDefined(y, bins=breaks).bins``: the breaks, plus max(y) when it lies above them."""
+    bins = np.asarray(breaks, dtype=float)
+    if bins[-1] < max(y):
+        bins = np.append(bins, max(y))
+    return bins
+
+
+def _bin_ids(y: np.ndarray, bins: np.ndarray) -> np.ndarray:
+    """``mapclassify``'s ``yb``: class j holds bins[j-1] < y <= bins[j] (class 0: y <= bins[0])."""
+    ids = np.searchsorted(bins, y, side="left")
+    ids[ids == len(bins)] = 0  # as mapclassify's bin1d (cannot happen here: the last bin is max(y))
+    return ids.astype(int)
+
+
+def classify(values: pd.Series, *, scheme: str = "quantiles", k: int = 5, breaks=None, cmap: str = "YlOrRd") -> Classes:
+    """Classify ``values`` (a float Series, NaN = missing) as mapclassify does."""
     name, breaks = parse_scheme(scheme, breaks)
     if name != "user_defined" and (not isinstance(k, (int, np.integer)) or k < 1):
         raise OptionError(f"k={k!r} must be a positive integer (number of classes)")
@@ -146,21 +198,24 @@ def classify(values: pd.Series, *, scheme: str = "quantiles", k: int = 5, breaks
         return Classes(name, 0, (), math.nan, (), (), codes, int(values.isna().sum()))
     y = present.to_numpy(float)
     n_unique = len(np.unique(y))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # mapclassify warns when it has to merge classes; we report the k used
-        if name == "user_defined":
-            clf = mapclassify.UserDefined(y, bins=breaks)
-        elif n_unique == 1:
-            clf = mapclassify.UserDefined(y, bins=[float(y[0])])
-        elif name == "quantiles":
-            clf = mapclassify.Quantiles(y, k=min(int(k), n_unique))
-        elif name == "equal_interval":
-            clf = mapclassify.EqualInterval(y, k=int(k))
-        else:
-            clf = mapclassify.FisherJenks(y, k=min(int(k), n_unique))
-    bins = tuple(float(b) for b in clf.bins)
+    if name == "user_defined":
+        bin_array = _user_bins(y, breaks)
+    elif n_unique == 1:
+        bin_array = _user_bins(y, [float(y[0])])
+    elif name == "quantiles":
+        bin_array = _quantile_bins(y, min(int(k), n_unique))
+    elif name == "equal_interval":
+        bin_array = _equal_interval_bins(y, int(k))
+    else:
+        import mapclassify  # only here: its import is slow (see the module docstring)
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # mapclassify warns when it has to merge classes; we report the k used
+            bin_array = np.asarray(mapclassify.FisherJenks(y, k=min(int(k), n_unique)).bins, dtype=float)
+    yb = _bin_ids(y, bin_array)
+    bins = tuple(float(b) for b in bin_array)
     kk = len(bins)
-    codes.loc[present.index] = np.asarray(clf.yb, dtype=int)
+    codes.loc[present.index] = yb
     lower = float(y.min())
     labels = []
     for i, upper in enumerate(bins):

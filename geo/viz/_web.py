@@ -11,10 +11,16 @@ The page carries each ring as integers on that grid, delta-encoded (first vertex
 differences), a few lines of JavaScript decode them (``geoDecode`` in ``_elements``).  This is our
 own format rather than GeoJSON because it is 2-3x smaller for the same vertices (measured in
 ``benchmarks/bench_maps.py``); TopoJSON would need another client library.
+
+Large inputs (the embedded prefectures: 185k vertices, ~0.5 s of coverage checks and simplification) are
+simplified once per user: the result is kept in geo's per-user cache (``geo.boundaries.cache_dir()``,
+same file format as the cleaned boundaries) under the SHA-256 of the input's WKB, the options, and the
+geo, shapely and GEOS versions; a stale or corrupt file is ignored and rebuilt.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 
@@ -146,6 +152,74 @@ def web_geometry(units, *, simplify: str = "auto", tolerance="auto", decimals="a
     nonempty = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if not nonempty.any():
         raise GeometryError("units have no non-empty geometry to draw")
+    key = None
+    if nonempty.all() and int(shapely.get_num_coordinates(geoms).sum()) >= _CACHE_MIN_VERTICES:
+        key = _cache_key(geoms, simplify, tolerance, decimals)
+        found = _cache_read(key, len(geoms))
+        if found is not None:
+            cached, meta = found
+            return WebGeometry(geometry=pd.Series(cached, index=geoseries.index, name="geometry"), **meta)
+    result = _simplify(geoms, nonempty, geoseries.index, simplify, tolerance, decimals)
+    if key is not None:
+        _cache_write(key, result)
+    return result
+
+
+#: inputs with fewer vertices are simplified faster than a cache file is read
+_CACHE_MIN_VERTICES = 20_000
+#: web-geometry cache files kept per user (oldest removed first)
+_CACHE_KEEP = 16
+
+
+def _cache_key(geoms, simplify, tolerance, decimals) -> str:
+    from geo import __version__
+
+    h = hashlib.sha256()
+    for part in ("web-geometry", __version__, shapely.__version__, shapely.geos_version_string,
+                 simplify, repr(tolerance), repr(decimals), len(geoms)):
+        h.update(str(part).encode("utf-8") + b"\0")
+    for wkb in shapely.to_wkb(geoms, output_dimension=2):
+        h.update(len(wkb).to_bytes(8, "little") + wkb)
+    return h.hexdigest()
+
+
+def _cache_file(key: str):
+    from geo.boundaries import cache_dir
+
+    return cache_dir() / f"web-{key[:32]}.npz"
+
+
+def _cache_read(key: str, n: int):
+    from geo.boundaries import _read_cache
+
+    path = _cache_file(key)
+    found = _read_cache(path, key, meta=True) if path.exists() else None
+    if found is None:
+        return None
+    _codes, geoms, meta = found
+    fields = {"method", "tolerance", "decimals", "vertices_in", "vertices_out"}
+    if len(geoms) != n or set(meta) != fields:
+        return None
+    return geoms, meta
+
+
+def _cache_write(key: str, result: WebGeometry) -> None:
+    import contextlib
+
+    from geo.boundaries import _write_cache
+
+    path = _cache_file(key)
+    geoms = result.geometry.to_numpy()
+    meta = {"method": result.method, "tolerance": result.tolerance, "decimals": result.decimals,
+            "vertices_in": result.vertices_in, "vertices_out": result.vertices_out}
+    _write_cache(path, key, np.arange(len(geoms)).astype(str), geoms, meta)
+    with contextlib.suppress(OSError):
+        old = sorted(path.parent.glob("web-*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for stale in old[_CACHE_KEEP:]:
+            stale.unlink()
+
+
+def _simplify(geoms, nonempty, index, simplify, tolerance, decimals) -> WebGeometry:
     tol = _auto_tolerance(geoms[nonempty]) if tolerance == "auto" else float(tolerance)
     if tol < 0:
         raise GeometryError(f"tolerance={tolerance!r} must be >= 0")
@@ -177,7 +251,7 @@ def web_geometry(units, *, simplify: str = "auto", tolerance="auto", decimals="a
             break
         dec += 1
     return WebGeometry(
-        geometry=pd.Series(rounded, index=geoseries.index, name="geometry"),
+        geometry=pd.Series(rounded, index=index, name="geometry"),
         method=method,
         tolerance=tol,
         decimals=dec,

@@ -6,6 +6,7 @@ resolves nothing), so the PNG shows exactly what the offline page shows.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -83,6 +84,7 @@ def screenshot(
     """Render ``page_html`` at ``width`` x ``height`` and write a PNG to ``path`` (atomically).
 
     Zoom buttons, the layer switcher and the attribution mark are hidden in the picture."""
+    from geo._cjkfont import fontconfig_file
     from geo._io import atomic_write, check_output_path
 
     out = check_output_path(path)
@@ -98,8 +100,12 @@ def screenshot(
             f"--screenshot={shot}",
             page.as_uri(),
         ]
+        env = None
+        conf = fontconfig_file(tmp)  # geo's packaged CJK font, for machines without a system one
+        if conf is not None:
+            env = {**os.environ, "FONTCONFIG_FILE": str(conf)}
         try:
-            proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+            proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env)
         except subprocess.TimeoutExpired:
             raise InputError(f"{out}: Chromium did not finish the screenshot within {timeout:g} s") from None
         if not shot.exists() or shot.stat().st_size == 0:
