@@ -18,6 +18,7 @@ re-exports everything public here.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tokenize
 from dataclasses import dataclass, field
@@ -201,7 +202,10 @@ def _tables(data, *, source, encoding, sheets, header_row) -> list[TableIn]:
             out.append(TableIn(frame=frame.astype(object), path=str(item)))
         else:
             book = Path(item).suffix.lower() in (".xlsx", ".xlsm", ".xls")
-            out.extend(read_tables(item, encoding=encoding, sheets=sheets if book else None, header_row=header_row))
+            read = read_tables(item, encoding=encoding, sheets=sheets if book else None, header_row=header_row)
+            if source is not None and len(items) == 1:  # the name the caller shows for the file (e.g. relative)
+                read = [dataclasses.replace(t, path=str(source)) for t in read]
+            out.extend(read)
     if sheets and not any(t.sheet is not None for t in out):
         raise OptionError(f"--sheet {', '.join(sheets)}: no workbook (.xlsx, .xls) among the data")
     return out
