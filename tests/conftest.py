@@ -77,3 +77,17 @@ def columbus():
     gdf.index = gdf["POLYID"].astype(str)
     gdf.index.name = "POLYID"
     return gdf
+
+
+@pytest.fixture(scope="module")
+def one_blas_thread():
+    """One BLAS thread for modules of many small dense solves (as the ``geo`` command runs): OpenBLAS's
+    spinning threads make them several times slower on a shared 2-core machine. Use it with
+    ``pytestmark = pytest.mark.usefixtures("one_blas_thread")``."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        yield
+        return
+    with threadpool_limits(1):
+        yield
