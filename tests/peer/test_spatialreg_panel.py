@@ -25,9 +25,9 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from test_durbin_panel import _one_blas_thread, arrays, fit, simulate  # noqa: E402, F401
+from test_durbin_panel import arrays, fit, simulate  # noqa: E402
 
-pytestmark = pytest.mark.peer
+pytestmark = [pytest.mark.peer, pytest.mark.usefixtures("one_blas_thread")]
 
 ML_RTOL = 1e-5
 
