@@ -1,5 +1,5 @@
-"""geo's numpy quantiles / equal intervals / user breaks equal mapclassify's, bit for bit (issue 14: mapclassify
-is imported only for Fisher-Jenks, to keep it out of the map commands' cold start)."""
+"""geo's numpy quantiles / equal intervals / user breaks / Fisher-Jenks equal mapclassify's, bit for bit (issue 14:
+mapclassify is not imported by geo, to keep it out of the map commands' cold start; it is the reference here)."""
 
 from __future__ import annotations
 
@@ -76,18 +76,66 @@ def test_missing_values_stay_no_data():
     assert got.bins == (2.5, 5.0)
 
 
-def test_fisher_jenks_still_uses_mapclassify():
+def _check_jenks(y, k):
+    y = np.asarray(y, dtype=float)
+    n_unique = len(np.unique(y))
+    got = classify(pd.Series(y), scheme="jenks", k=k)
+    if n_unique == 1:  # mapclassify.FisherJenks refuses one value; geo draws one class (as for quantiles)
+        assert got.bins == (float(y[0]),)
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = mapclassify.FisherJenks(y, k=min(k, n_unique))
+    assert got.bins == tuple(float(b) for b in ref.bins)  # exact, not approximately
+    assert np.array_equal(got.codes.to_numpy(), np.asarray(ref.yb, dtype=int))
+    assert got.k == len(ref.bins)
+
+
+def test_fisher_jenks_by_hand():
     y = np.array([1.0, 1.1, 1.2, 5.0, 5.1, 9.0, 9.2, 9.3])
     got = classify(pd.Series(y), scheme="jenks", k=3)
-    ref = mapclassify.FisherJenks(y, k=3)
-    assert got.bins == tuple(float(b) for b in ref.bins) == (1.2, 5.1, 9.3)
-    assert got.codes.tolist() == ref.yb.tolist()
+    assert got.bins == (1.2, 5.1, 9.3)  # the three visible groups
+    assert got.codes.tolist() == [0, 0, 0, 1, 1, 2, 2, 2]
+    _check_jenks(y, 3)
 
 
-def test_quantile_choropleth_does_not_import_mapclassify_or_matplotlib():
+@settings(max_examples=300, deadline=None)
+@given(values, st.integers(1, 9))
+def test_fisher_jenks_equals_mapclassify(y, k):
+    _check_jenks(y, k)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fisher_jenks_random_lognormal_and_rounded(seed):
+    rng = np.random.default_rng(seed)
+    y = rng.lognormal(9, 1.2, 337)
+    for k in (2, 3, 5, 7, 10):
+        _check_jenks(y, k)
+        _check_jenks(np.round(y, -3), k)  # many ties
+
+
+def test_fisher_jenks_real_indicators():
+    """Real data: the prefectures' elevation statistics (layers/elevation_prefecture.csv, from a DEM) and the
+    prefectures' areas from the embedded boundaries."""
+    from geo import boundaries
+    from geo._paths import LAYERS_DIR
+
+    frame = pd.read_csv(LAYERS_DIR / "elevation_prefecture.csv")
+    columns = ["elev_mean_m", "elev_std_m", "elev_min_m", "elev_max_m", "tri_mean_m", "cells_covered"]
+    series = [frame[c].dropna().to_numpy(float) for c in columns]
+    units = boundaries.china()
+    series.append(units.geometry.to_crs("ESRI:102025").area.to_numpy() / 1e6)  # km2, Albers for Asia
+    for y in series:
+        assert len(y) > 300
+        for k in (3, 5, 7, 9):
+            _check_jenks(y, k)
+
+
+def test_classify_does_not_import_mapclassify_or_matplotlib():
     code = ("import sys, pandas as pd; from geo.viz._classify import classify; "
             "classify(pd.Series([1.0, 2, 3, 4, 5, 6]), scheme='quantiles', k=3); "
             "classify(pd.Series([1.0, 2, 3]), scheme='equal', k=2); "
+            "classify(pd.Series([1.0, 2, 3, 9, 10, 20]), scheme='jenks', k=3); "
             "print(sorted(m for m in ('mapclassify', 'matplotlib', 'sklearn', 'numba') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "[]"

@@ -1,16 +1,18 @@
 """Classification of a numeric indicator into colour classes (mapclassify's definitions) and number formatting.
 
-Quantiles, equal intervals and user breaks are computed here with numpy, exactly as mapclassify defines them
-(same bins to the last bit, same class of every value; ``tests/test_viz_classify_numpy.py`` checks equality on
-random and tied data): ``import mapclassify`` costs about 2.5 s in a cold process (it compiles a numba function
-and imports scikit-learn, scipy.stats and matplotlib), most of the cold start of ``geo map choropleth``.
-mapclassify itself is imported only for Fisher-Jenks, whose optimisation is not worth a second implementation.
+Quantiles, equal intervals, user breaks and Fisher-Jenks natural breaks are computed here with numpy, exactly
+as mapclassify defines them (same bins to the last bit, same class of every value; ``tests/test_viz_classify_numpy.py``
+checks equality with mapclassify on random, tied and real data).  Why our own code rather than the well-kept
+library: cold start.  ``import mapclassify`` costs about 3 s of CPU in a fresh process (``mapclassify/classifiers.py``
+compiles its Fisher-Jenks function with numba eagerly at import, and the package imports scikit-learn, scipy.stats
+and matplotlib), which was most of the ~4.2 s that ``geo map choropleth --scheme jenks`` took; every submodule goes
+through ``mapclassify/__init__``, so importing only the classifier is not possible.  mapclassify is no longer
+imported by geo at all; it stays the reference in the tests.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -180,6 +182,57 @@ def _user_bins(y: np.ndarray, breaks) -> np.ndarray:
     return bins
 
 
+def _fisher_jenks_bins(x: np.ndarray, k: int) -> np.ndarray:
+    """``mapclassify.FisherJenks(y, k).bins`` for sorted float64 ``x`` (mapclassify's ``_fisher_jenks_means``).
+
+    Fisher's (1958) exact optimal partition of sorted data into ``k`` contiguous classes minimising the
+    within-class sum of squared deviations, by dynamic programming (Jenks' formulation): for every prefix
+    ``x[:l]`` and class count ``j``, the best cost is the minimum over the start ``i3`` of the last class of
+    SSD(x[i3-1:l]) + best cost of ``x[:i3-1]`` in ``j - 1`` classes.  The breaks are read back from the
+    table of arg-minima.  O(k n^2) time, O(k n) memory, as mapclassify.
+
+    mapclassify runs this as a numba loop in float32 (sums, SSDs and the cost table).  Here the inner loop
+    over the last class's start is vectorised with numpy, doing the same float32 operations in the same order
+    (``cumsum`` accumulates sequentially), and ties between equal costs go to the same candidate as
+    mapclassify's ``>=`` comparison (the last one scanned, the earliest start), so the table, and hence the
+    breaks, are identical.  Returned breaks are data values (float64), the last one ``max(x)``.
+    """
+    n = len(x)
+    x32 = x.astype(np.float32)
+    sq = x32 * x32
+    best = np.zeros((n + 1, k + 1), dtype=np.int32)  # mapclassify's mat1: start of the last class
+    cost = np.zeros((n + 1, k + 1), dtype=np.float32)  # mat2: best within-class SSD
+    best[1, 1:] = 1
+    cost[2:, 1:] = np.inf
+    for length in range(2, n + 1):
+        # classes ending at x[length-1] and starting at i3 = length, length-1, ..., 1 (m = 1 .. length)
+        s1 = np.cumsum(x32[length - 1 :: -1], dtype=np.float32)
+        s2 = np.cumsum(sq[length - 1 :: -1], dtype=np.float32)
+        w = np.arange(1, length + 1, dtype=np.float32)
+        ssd = s2 - (s1 * s1) / w
+        if k >= 2:
+            # candidates m = 1 .. length-1 (i4 = i3 - 1 = length - m > 0), for every j = 2 .. k at once
+            cand = ssd[: length - 1, None] + cost[length - 1 : 0 : -1, 1:k]
+            low = np.where(np.isnan(cand), np.inf, cand).min(axis=0)
+            hit = cand == low  # NaN never wins, as in mapclassify's ``>=`` test
+            found = hit.any(axis=0)
+            last = (length - 2) - np.argmax(hit[::-1], axis=0)  # the last m reaching the minimum
+            cols = np.flatnonzero(found) + 2
+            best[length, cols] = length - last[found]
+            cost[length, cols] = low[found]
+        best[length, 1] = 1
+        cost[length, 1] = ssd[-1]
+    kclass = np.zeros(k + 1, dtype=x.dtype)
+    kclass[k] = x[n - 1]
+    kclass[0] = x[0]
+    row = n
+    for j in range(k, 1, -1):
+        pivot = int(best[row, j])
+        kclass[j - 1] = x[pivot - 2]
+        row = pivot - 1
+    return kclass[1:].copy()
+
+
 def _bin_ids(y: np.ndarray, bins: np.ndarray) -> np.ndarray:
     """``mapclassify``'s ``yb``: class j holds bins[j-1] < y <= bins[j] (class 0: y <= bins[0])."""
     ids = np.searchsorted(bins, y, side="left")
@@ -207,11 +260,7 @@ def classify(values: pd.Series, *, scheme: str = "quantiles", k: int = 5, breaks
     elif name == "equal_interval":
         bin_array = _equal_interval_bins(y, int(k))
     else:
-        import mapclassify  # only here: its import is slow (see the module docstring)
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # mapclassify warns when it has to merge classes; we report the k used
-            bin_array = np.asarray(mapclassify.FisherJenks(y, k=min(int(k), n_unique)).bins, dtype=float)
+        bin_array = _fisher_jenks_bins(np.sort(y), min(int(k), n_unique))
     yb = _bin_ids(y, bin_array)
     bins = tuple(float(b) for b in bin_array)
     kk = len(bins)
