@@ -194,6 +194,51 @@ def test_chunked_reader_counts_do_not_depend_on_chunksize(tmp_path_factory, chun
 _BOXES = gpd.GeoDataFrame(geometry=[box(1, 0, 2, 1), box(0, 0, 1, 1), box(2, 0, 3, 1)], index=["b", "a", "c"], crs=4326)
 
 
+@pytest.fixture(scope="module")
+def edge_points():
+    """20,000 points: half uniform over eastern China, half within ~1 km of prefecture boundary vertices (so the
+    exact test near edges does real work), with a value, a year and a few bad coordinates."""
+    from geo import boundaries
+    import shapely
+
+    rng = np.random.default_rng(33)
+    units = boundaries.china()
+    verts = shapely.get_coordinates(shapely.boundary(units.geometry.values))
+    pick = verts[rng.integers(0, len(verts), 10_000)]
+    lon = np.r_[rng.uniform(100, 125, 10_000), pick[:, 0] + rng.normal(0, 0.01, 10_000)]
+    lat = np.r_[rng.uniform(20, 45, 10_000), pick[:, 1] + rng.normal(0, 0.01, 10_000)]
+    lon[[5, 17]] = np.nan
+    return pd.DataFrame({"lon": lon, "lat": lat, "v": rng.random(20_000), "yr": rng.integers(2015, 2018, 20_000)})
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(row_group=st.integers(min_value=500, max_value=20_000), chunksize=st.integers(min_value=300, max_value=25_000))
+def test_parquet_streamed_by_row_groups_equals_in_memory_and_sjoin(tmp_path_factory, china, edge_points,
+                                                                   row_group, chunksize):
+    """Streaming a Parquet file row group by row group (any row-group size, any chunk size) gives exactly the
+    table of the in-memory path, and the counts of geopandas.sjoin; progress reaches the total."""
+    df = edge_points
+    path = tmp_path_factory.mktemp("stream") / "pts.parquet"
+    df.to_parquet(path, row_group_size=row_group)
+    seen = []
+    res = points.aggregate_points(path, china, sum_columns=["v"], year="yr", chunksize=chunksize,
+                                  progress=lambda done, total: seen.append((done, total)))
+    mem = points.aggregate_points(df, china, sum_columns=["v"], year="yr", chunksize=len(df))
+    pd.testing.assert_frame_equal(res.table, mem.table, rtol=1e-12)
+    assert (res.n_points, res.n_assigned, res.n_outside, res.n_invalid) == (
+        mem.n_points, mem.n_assigned, mem.n_outside, mem.n_invalid) == (20_000, mem.n_assigned, mem.n_outside, 2)
+    assert res.n_chunks == len(seen) == -(-20_000 // chunksize)
+    assert [t for _, t in seen] == [20_000] * len(seen) and seen[-1][0] == 20_000
+    assert all(a < b for (a, _), (b, _) in zip(seen, seen[1:]))
+    ok = df.dropna(subset=["lon"])
+    g = gpd.GeoDataFrame(ok, geometry=gpd.points_from_xy(ok.lon, ok.lat), crs=4326)
+    j = gpd.sjoin(g, china[["geometry"]], predicate="intersects", how="inner")
+    j = j[~j.index.duplicated()]
+    ref = j.groupby("adcode").size().reindex(china.index, fill_value=0)
+    got = res.table["count"].groupby(level=0).sum().reindex(china.index)
+    assert (got == ref).all() and res.n_outside == len(ok) - len(j)
+
+
 def test_dask_engine_on_local_process_cluster_equals_local(tmp_path, china):
     pytest.importorskip("dask_geopandas")
     from distributed import LocalCluster
@@ -207,11 +252,13 @@ def test_dask_engine_on_local_process_cluster_equals_local(tmp_path, china):
     df.to_csv(csv, index=False)
     local = points.aggregate_points(csv, china, sum_columns=["v"], year="year", chunksize=7_000)
     with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
+        seen = []
         remote = points.aggregate_points(
             csv, china, sum_columns=["v"], year="year", engine="dask", scheduler=cluster.scheduler_address,
-            blocksize=300_000,
+            blocksize=300_000, progress=lambda done, total: seen.append((done, total)),
         )
     assert remote.n_chunks > 1 and remote.engine == "dask"
+    assert len(seen) == remote.n_chunks and seen[-1] == (n, None)  # CSV: total unknown beforehand
     pd.testing.assert_frame_equal(remote.table, local.table, rtol=1e-12)
     assert (remote.n_points, remote.n_outside, remote.n_assigned) == (local.n_points, local.n_outside, local.n_assigned)
 

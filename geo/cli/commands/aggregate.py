@@ -3,7 +3,7 @@
 import click
 
 from geo.cli.paths import InputPath
-from geo.cli.options import boundaries_options, emit, json_option, out_option
+from geo.cli.options import boundaries_options, emit, json_option, out_option, progress
 
 
 @click.command(name="aggregate")
@@ -67,10 +67,16 @@ def command(points_path, lon, lat, coord_crs, by, polygons_path, polygon_id, zon
         from geo.cli.options import load_units
 
         units = load_units(boundaries_path, boundary_id, scope)
-    result = points.aggregate_points(
-        points_path, units, lon=lon, lat=lat, crs=coord_crs, sum_columns=sum_cols, year=year, engine=engine,
-        chunksize=chunksize, scheduler=scheduler, n_workers=workers,
-    )
+    with progress(disable=as_json) as bar:
+        task = bar.add_task("points", total=None)
+
+        def step(done, total):
+            bar.update(task, completed=done, total=total)
+
+        result = points.aggregate_points(
+            points_path, units, lon=lon, lat=lat, crs=coord_crs, sum_columns=sum_cols, year=year, engine=engine,
+            chunksize=chunksize, scheduler=scheduler, n_workers=workers, progress=step,
+        )
     write_frame(result.to_frame(), out_path)
     emit(result, as_json)
 
