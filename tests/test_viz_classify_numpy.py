@@ -97,6 +97,8 @@ def test_fisher_jenks_by_hand():
     assert got.bins == (1.2, 5.1, 9.3)  # the three visible groups
     assert got.codes.tolist() == [0, 0, 0, 1, 1, 2, 2, 2]
     _check_jenks(y, 3)
+    # values that underflow in mapclassify's float32 arithmetic: non-increasing bins, classes as mapclassify's bin1d
+    _check_jenks([0.0, 1.3324461556448487e-25, 7.174875626173142e-219, 5e-324], 4)
 
 
 @settings(max_examples=300, deadline=None)
@@ -112,6 +114,34 @@ def test_fisher_jenks_random_lognormal_and_rounded(seed):
     for k in (2, 3, 5, 7, 10):
         _check_jenks(y, k)
         _check_jenks(np.round(y, -3), k)  # many ties
+
+
+@settings(max_examples=150, deadline=None)
+@given(values, st.integers(2, 9))
+def test_fisher_jenks_numba_and_numpy_engines_equal_mapclassify(y, k):
+    """Both engines of geo's Fisher-Jenks (numba is used from JENKS_NUMBA_MIN values on) give mapclassify's bins."""
+    pytest.importorskip("numba")
+    from geo.viz._classify import _fisher_jenks_bins
+
+    y = np.asarray(y, dtype=float)
+    kk = min(k, len(np.unique(y)))
+    if kk < 2:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = np.asarray(mapclassify.FisherJenks(y, k=kk).bins, dtype=float)
+    x = np.sort(y)
+    assert np.array_equal(_fisher_jenks_bins(x, kk, engine="numba"), ref)
+    assert np.array_equal(_fisher_jenks_bins(x, kk, engine="numpy"), ref)
+
+
+def test_fisher_jenks_large_input_uses_numba_and_equals_mapclassify():
+    pytest.importorskip("numba")
+    from geo.viz._classify import JENKS_NUMBA_MIN
+
+    rng = np.random.default_rng(7)
+    y = np.r_[rng.lognormal(9, 1.2, JENKS_NUMBA_MIN), np.round(rng.normal(50, 5, 500))]
+    _check_jenks(y, 6)
 
 
 def test_fisher_jenks_real_indicators():

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from geo._numba import HAVE_NUMBA
 from geo.errors import OptionError, SchemaError
 from geo.labels import t
 
@@ -182,7 +183,13 @@ def _user_bins(y: np.ndarray, breaks) -> np.ndarray:
     return bins
 
 
-def _fisher_jenks_bins(x: np.ndarray, k: int) -> np.ndarray:
+#: from this many values on, Fisher-Jenks runs as a numba loop (geo/viz/_jenks_numba.py) when numba is installed:
+#: the numpy version's per-row overhead grows (0.03 s at 337 values, ~1 s at 3,000), while importing numba and
+#: loading the cached kernel costs ~0.5 s once
+JENKS_NUMBA_MIN = 2000
+
+
+def _fisher_jenks_bins(x: np.ndarray, k: int, *, engine: str | None = None) -> np.ndarray:
     """``mapclassify.FisherJenks(y, k).bins`` for sorted float64 ``x`` (mapclassify's ``_fisher_jenks_means``).
 
     Fisher's (1958) exact optimal partition of sorted data into ``k`` contiguous classes minimising the
@@ -191,37 +198,24 @@ def _fisher_jenks_bins(x: np.ndarray, k: int) -> np.ndarray:
     SSD(x[i3-1:l]) + best cost of ``x[:i3-1]`` in ``j - 1`` classes.  The breaks are read back from the
     table of arg-minima.  O(k n^2) time, O(k n) memory, as mapclassify.
 
-    mapclassify runs this as a numba loop in float32 (sums, SSDs and the cost table).  Here the inner loop
-    over the last class's start is vectorised with numpy, doing the same float32 operations in the same order
-    (``cumsum`` accumulates sequentially), and ties between equal costs go to the same candidate as
-    mapclassify's ``>=`` comparison (the last one scanned, the earliest start), so the table, and hence the
-    breaks, are identical.  Returned breaks are data values (float64), the last one ``max(x)``.
+    mapclassify computes the sums, SSDs and the cost table in float32.  Both engines here do the same float32
+    operations in the same order (numpy's ``cumsum`` accumulates sequentially), and ties between equal costs go
+    to the same candidate as mapclassify's ``>=`` comparison (the last one scanned, the earliest start), so the
+    table, and hence the breaks, are identical.  ``engine``: "numpy" (vectorised over the last class's start) or
+    "numba"; default numba from :data:`JENKS_NUMBA_MIN` values on when it is installed.  Returned breaks are
+    data values (float64), the last one ``max(x)``.
     """
     n = len(x)
     x32 = x.astype(np.float32)
     sq = x32 * x32
-    best = np.zeros((n + 1, k + 1), dtype=np.int32)  # mapclassify's mat1: start of the last class
-    cost = np.zeros((n + 1, k + 1), dtype=np.float32)  # mat2: best within-class SSD
-    best[1, 1:] = 1
-    cost[2:, 1:] = np.inf
-    for length in range(2, n + 1):
-        # classes ending at x[length-1] and starting at i3 = length, length-1, ..., 1 (m = 1 .. length)
-        s1 = np.cumsum(x32[length - 1 :: -1], dtype=np.float32)
-        s2 = np.cumsum(sq[length - 1 :: -1], dtype=np.float32)
-        w = np.arange(1, length + 1, dtype=np.float32)
-        ssd = s2 - (s1 * s1) / w
-        if k >= 2:
-            # candidates m = 1 .. length-1 (i4 = i3 - 1 = length - m > 0), for every j = 2 .. k at once
-            cand = ssd[: length - 1, None] + cost[length - 1 : 0 : -1, 1:k]
-            low = np.where(np.isnan(cand), np.inf, cand).min(axis=0)
-            hit = cand == low  # NaN never wins, as in mapclassify's ``>=`` test
-            found = hit.any(axis=0)
-            last = (length - 2) - np.argmax(hit[::-1], axis=0)  # the last m reaching the minimum
-            cols = np.flatnonzero(found) + 2
-            best[length, cols] = length - last[found]
-            cost[length, cols] = low[found]
-        best[length, 1] = 1
-        cost[length, 1] = ssd[-1]
+    if engine is None:
+        engine = "numba" if n >= JENKS_NUMBA_MIN and HAVE_NUMBA else "numpy"
+    if engine == "numba":
+        from geo.viz._jenks_numba import jenks_starts  # numba is heavy: imported only for large inputs
+
+        best = jenks_starts(x32, sq, int(k))
+    else:
+        best = _jenks_starts_numpy(x32, sq, int(k))
     kclass = np.zeros(k + 1, dtype=x.dtype)
     kclass[k] = x[n - 1]
     kclass[0] = x[0]
@@ -233,11 +227,44 @@ def _fisher_jenks_bins(x: np.ndarray, k: int) -> np.ndarray:
     return kclass[1:].copy()
 
 
+def _jenks_starts_numpy(x32: np.ndarray, sq: np.ndarray, k: int) -> np.ndarray:
+    """Table of the best start (1-based) of the last class, for every prefix length and class count."""
+    n = len(x32)
+    best = np.zeros((n + 1, k + 1), dtype=np.int32)
+    cost = np.zeros((n + 1, k + 1), dtype=np.float32)  # best within-class SSD
+    best[1, 1:] = 1
+    cost[2:, 1:] = np.inf
+    for length in range(2, n + 1):
+        # classes ending at x[length-1] and starting at i3 = length, length-1, ..., 1 (m = 1 .. length)
+        s1 = np.cumsum(x32[length - 1 :: -1], dtype=np.float32)
+        s2 = np.cumsum(sq[length - 1 :: -1], dtype=np.float32)
+        w = np.arange(1, length + 1, dtype=np.float32)
+        ssd = s2 - (s1 * s1) / w
+        if k >= 2:
+            # candidates m = 1 .. length-1 (the prefix before the class is not empty), every j = 2 .. k at once
+            cand = ssd[: length - 1, None] + cost[length - 1 : 0 : -1, 1:k]
+            low = np.where(np.isnan(cand), np.inf, cand).min(axis=0)
+            hit = cand == low  # NaN never wins, as in mapclassify's ``>=`` test
+            found = hit.any(axis=0)
+            last = (length - 2) - np.argmax(hit[::-1], axis=0)  # the last m reaching the minimum
+            cols = np.flatnonzero(found) + 2
+            best[length, cols] = length - last[found]
+            cost[length, cols] = low[found]
+        best[length, 1] = 1
+        cost[length, 1] = ssd[-1]
+    return best
+
+
 def _bin_ids(y: np.ndarray, bins: np.ndarray) -> np.ndarray:
-    """``mapclassify``'s ``yb``: class j holds bins[j-1] < y <= bins[j] (class 0: y <= bins[0])."""
-    ids = np.searchsorted(bins, y, side="left")
-    ids[ids == len(bins)] = 0  # as mapclassify's bin1d (cannot happen here: the last bin is max(y))
-    return ids.astype(int)
+    """``mapclassify``'s ``yb`` (its ``bin1d``): the sum over classes j of j where bins[j-1] < y <= bins[j]
+    (bins[-1] = -inf), so class 0 holds y <= bins[0].  For increasing bins that is a ``searchsorted``; written as
+    the sum so that it stays mapclassify's answer when Fisher-Jenks returns non-increasing bins (values that
+    underflow in its float32 arithmetic, e.g. 1e-25 and 1e-219)."""
+    ids = np.zeros(len(y), dtype=int)
+    lower = np.r_[-np.inf, bins[:-1]]
+    for j in range(len(bins)):
+        ids += j * ((y > lower[j]) & (y <= bins[j]))
+    return ids
 
 
 def classify(values: pd.Series, *, scheme: str = "quantiles", k: int = 5, breaks=None, cmap: str = "YlOrRd") -> Classes:
