@@ -33,7 +33,7 @@ def choropleth(
     indexed by unit id).  ``scheme``: ``"quantiles"``, ``"equal"`` (equal intervals), ``"jenks"``
     (Fisher-Jenks natural breaks) or ``"breaks:10,20,50"`` / ``breaks=[10, 20, 50]`` (user breaks),
     all as mapclassify defines them, with ``k`` classes (quantiles, equal intervals and user breaks
-    computed by geo with numpy, bit-equal to mapclassify; Fisher-Jenks by mapclassify).  Units without a value are drawn hatched grey
+    and Fisher-Jenks computed by geo, bit-equal to mapclassify, which is not imported).  Units without a value are drawn hatched grey
     and counted as "no data" in the legend.  ``units_label`` (e.g. "yuan per person") is shown in
     the legend heading and tooltips.  No network is used unless ``tiles=True``.  ``lang``: ``"en"`` or
     ``"zh"`` for the labels the map writes (无数据, class notes).
