@@ -21,7 +21,7 @@ DEFAULT_GRID_CELLS = 16_000_000
 
 
 class Locator:
-    """Unit lookup for points: a label grid with exact STRtree checks near edges (see module doc)."""
+    """Unit lookup for points: a label grid with exact checks near edges (see the doc of geo.points)."""
 
     def __init__(self, geoms, grid_cells: int = DEFAULT_GRID_CELLS):
         import shapely
@@ -63,33 +63,73 @@ class Locator:
         g2[:, :-1] |= grown[:, 1:]
         label[g2] = -2
         self.grid = label
-        self._tree = None
+        self._bucket_index(shapely.bounds(geoms))
         self._prepared = False
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        state["_tree"] = None  # rebuilt lazily on each worker
-        state["_prepared"] = False
+        state["_prepared"] = False  # prepared geometries do not pickle: prepared again on each worker
         return state
 
-    @property
-    def tree(self):
-        if self._tree is None:
-            import shapely
+    def _bucket_index(self, bounds: np.ndarray, per_side: int = 256) -> None:
+        """Bounding-box candidates without building point geometries: a coarse grid (``per_side`` cells along the
+        longer side) listing, per cell, the units whose bounding box overlaps it (CSR arrays).
 
-            self._tree = shapely.STRtree(self.geoms)
-        return self._tree
+        It returns the same (point, unit) pairs as ``STRtree.query(shapely.points(x, y))`` (closed boxes), but
+        creating the shapely points was the largest cost of the exact test (0.6 s of ~1 s per 91,000 points
+        near edges, 100 M-point benchmark)."""
+        ok = np.isfinite(bounds).all(axis=1)
+        self._bounds = np.where(ok[:, None], bounds, np.nan)
+        if not ok.any():
+            self._bx0 = self._by0 = 0.0
+            self._bcell, self._bnx, self._bny = 1.0, 1, 1
+            self._bptr, self._bidx = np.zeros(2, dtype=np.int64), np.zeros(0, dtype=np.int64)
+            return
+        xmin, ymin = bounds[ok, 0].min(), bounds[ok, 1].min()
+        xmax, ymax = bounds[ok, 2].max(), bounds[ok, 3].max()
+        cell = max(xmax - xmin, ymax - ymin, 1e-9) / per_side
+        nx, ny = int((xmax - xmin) / cell) + 1, int((ymax - ymin) / cell) + 1
+        units = np.flatnonzero(ok)
+        i0 = np.clip(np.floor((bounds[units, 0] - xmin) / cell).astype(np.int64), 0, nx - 1)
+        i1 = np.clip(np.floor((bounds[units, 2] - xmin) / cell).astype(np.int64), 0, nx - 1)
+        j0 = np.clip(np.floor((bounds[units, 1] - ymin) / cell).astype(np.int64), 0, ny - 1)
+        j1 = np.clip(np.floor((bounds[units, 3] - ymin) / cell).astype(np.int64), 0, ny - 1)
+        width, height = i1 - i0 + 1, j1 - j0 + 1
+        count = width * height
+        unit = np.repeat(units, count)
+        k = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+        cells = (np.repeat(j0, count) + k // np.repeat(width, count)) * nx + np.repeat(i0, count) + k % np.repeat(width, count)
+        order = np.argsort(cells, kind="stable")  # units in increasing order within a cell
+        self._bidx = unit[order].astype(np.int64)
+        self._bptr = np.r_[0, np.cumsum(np.bincount(cells, minlength=nx * ny))].astype(np.int64)
+        self._bx0, self._by0, self._bcell, self._bnx, self._bny = xmin, ymin, cell, nx, ny
+
+    def _candidates(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(point, unit) pairs whose unit's closed bounding box holds the point, sorted by point."""
+        ci = np.floor((x - self._bx0) / self._bcell)
+        cj = np.floor((y - self._by0) / self._bcell)
+        inside = np.flatnonzero((ci >= 0) & (ci < self._bnx) & (cj >= 0) & (cj < self._bny))
+        cell = cj[inside].astype(np.int64) * self._bnx + ci[inside].astype(np.int64)
+        start = self._bptr[cell]
+        count = self._bptr[cell + 1] - start
+        pi = np.repeat(inside, count)
+        k = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+        gi = self._bidx[np.repeat(start, count) + k]
+        b = self._bounds[gi]
+        px, py = x[pi], y[pi]
+        keep = (b[:, 0] <= px) & (px <= b[:, 2]) & (b[:, 1] <= py) & (py <= b[:, 3])
+        return pi[keep], gi[keep]
 
     def _exact(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Exact point-in-polygon pairs: bounding-box candidates from the STRtree, then one vectorised
-        ``intersects_xy`` per candidate polygon on its prepared geometry (faster than a predicate query,
-        which would prepare the points instead of the polygons)."""
+        """Exact point-in-polygon pairs: bounding-box candidates (:meth:`_candidates`), then one vectorised
+        ``intersects_xy`` per candidate polygon on its prepared geometry (faster than an STRtree predicate
+        query, which would prepare the points instead of the polygons: 21 s against 3 s per million points)."""
         import shapely
 
         if not self._prepared:
             shapely.prepare(self.geoms)
             self._prepared = True
-        pi, gi = self.tree.query(shapely.points(x, y))
+        pi, gi = self._candidates(x, y)
         if pi.size == 0:
             return pi, gi
         order = np.argsort(gi, kind="stable")

@@ -239,6 +239,28 @@ def test_parquet_streamed_by_row_groups_equals_in_memory_and_sjoin(tmp_path_fact
     assert (got == ref).all() and res.n_outside == len(ok) - len(j)
 
 
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), n_units=st.integers(1, 30), per_side=st.integers(1, 64))
+def test_bucket_candidates_equal_strtree_query(seed, n_units, per_side):
+    """The locator's bounding-box candidates are exactly STRtree.query's pairs (closed boxes; points on box edges
+    and corners included), whatever the coarse grid."""
+    import shapely
+
+    from geo._points_locate import Locator
+
+    rng = np.random.default_rng(seed)
+    x0, y0 = rng.integers(0, 20, n_units), rng.integers(0, 20, n_units)
+    geoms = np.array([box(a, b, a + rng.integers(1, 6), b + rng.integers(1, 6)) for a, b in zip(x0, y0)], dtype=object)
+    loc = Locator(geoms, grid_cells=4096)
+    loc._bucket_index(shapely.bounds(geoms), per_side=per_side)
+    x = np.r_[rng.uniform(-2, 28, 400), rng.integers(0, 26, 200).astype(float)]  # integers: on edges and corners
+    y = np.r_[rng.uniform(-2, 28, 400), rng.integers(0, 26, 200).astype(float)]
+    pi, gi = loc._candidates(x, y)
+    qp, qg = shapely.STRtree(geoms).query(shapely.points(x, y))
+    assert set(zip(pi.tolist(), gi.tolist())) == set(zip(qp.tolist(), qg.tolist()))
+    assert len(pi) == len(qp)
+
+
 def test_dask_engine_on_local_process_cluster_equals_local(tmp_path, china):
     pytest.importorskip("dask_geopandas")
     from distributed import LocalCluster
