@@ -352,6 +352,31 @@ def main():
     counts_note(report)
     out_json.parent.mkdir(parents=True, exist_ok=True)
     out_json.write_text(json.dumps(report) + "\n")  # per-unit counts kept: later partial reruns compare with them
+    out_json.with_suffix(".md").write_text(markdown(report))
+
+
+def markdown(report) -> str:
+    """The runs as a table (wall, CPU of the process and its children, peak memory, load) and the summary."""
+    n = report["n_points"]
+    lines = [f"# Points into prefectures at {n:,} points (SYNTHETIC, seed {report['seed']})", "",
+             "Written by `benchmarks/bench_points_scale.py`; load = /proc/loadavg (1, 5, 15 min) before -> after each "
+             "run, on a machine with " + report["machine"] + ".", "",
+             "| run | points | wall (s) | CPU (s) | peak RSS (MiB) | load before -> after |",
+             "| --- | ---: | ---: | ---: | ---: | --- |"]
+    for key, v in report.items():
+        if not isinstance(v, dict) or "seconds" not in v:
+            continue
+        npts = v.get("n") or v.get("out", {}).get("n") or ""
+        npts = f"{npts:,}" if isinstance(npts, int) else npts
+        rss = f"{v['peak_rss_mib']:.0f}" + (f" (largest worker {v['child_peak_rss_mib']:.0f})"
+                                            if key.startswith("dask_") else "")
+        lines.append(f"| {key} | {npts} | {v['seconds']:.1f} | {v['cpu_s']:.1f} | {rss} | "
+                     f"{v['load_before']} -> {v['load_after']} |")
+    lines += ["", "```json", json.dumps(report.get("summary", {}), indent=1), "```", ""]
+    if "locators" in report and "out" in report["locators"]:
+        lines += ["Per-batch point-in-polygon methods on one 1 M-point batch (wall s):", "", "```json",
+                  json.dumps(report["locators"]["out"], indent=1), "```", ""]
+    return "\n".join(lines)
     print(json.dumps(report.get("summary", {}), indent=1))
 
 
@@ -376,6 +401,10 @@ def _summarise(report, args):
             s["sjoin_extrapolated_slope_s"] = ts[-1] + slope * (args.points - big)
         if "geo_all_s" in s:
             s["ratio_sjoin_extrapolated_over_geo"] = s["sjoin_extrapolated_s"] / s["geo_all_s"]
+            # CPU seconds (the fair measure when the shared machine is loaded: wall time then depends on the load)
+            s["sjoin_cpu_extrapolated_s"] = report[f"sjoin_{big}"]["cpu_s"] * args.points / big
+            s["geo_all_cpu_s"] = ga["cpu_s"]
+            s["ratio_cpu_sjoin_extrapolated_over_geo"] = s["sjoin_cpu_extrapolated_s"] / ga["cpu_s"]
     dd = report.get("duckdb", {})
     if "seconds" in dd:
         s["duckdb_n"], s["duckdb_s"], s["duckdb_rss_mib"] = dd["n"], dd["seconds"], dd["peak_rss_mib"]
@@ -385,6 +414,7 @@ def _summarise(report, args):
             s["ratio_duckdb_extrapolated_over_geo"] = s["duckdb_extrapolated_s"] / s["geo_all_s"]
         if gs.get("n") == dd["n"] and "seconds" in gs:
             s["ratio_duckdb_over_geo_same_n"] = dd["seconds"] / gs["seconds"]
+            s["ratio_cpu_duckdb_over_geo_same_n"] = dd["cpu_s"] / gs["cpu_s"]
     elif "error" in dd:
         s["duckdb_error"] = dd["error"]
     ws = sorted(int(k.split("_")[1]) for k in report if k.startswith("dask_") and "seconds" in report[k])
@@ -392,6 +422,7 @@ def _summarise(report, args):
         t1 = report[f"dask_{ws[0]}"]["seconds"] * ws[0]  # time with one worker (ws[0] is 1 in the default run)
         s["dask"] = {str(w): {"s": report[f"dask_{w}"]["seconds"], "speedup": t1 / report[f"dask_{w}"]["seconds"],
                               "speedup_per_worker": t1 / report[f"dask_{w}"]["seconds"] / w,
+                              "cpu_s": report[f"dask_{w}"]["cpu_s"],
                               "client_rss_mib": report[f"dask_{w}"]["peak_rss_mib"],
                               "largest_worker_rss_mib": report[f"dask_{w}"]["child_peak_rss_mib"],
                               "load": f"{report[f'dask_{w}']['load_before']} -> {report[f'dask_{w}']['load_after']}"}
