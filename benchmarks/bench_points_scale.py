@@ -46,6 +46,8 @@ from pathlib import Path
 
 import numpy as np
 
+import bench_raster_points  # this folder (sys.path[0] when run as a script): the sjoin peer and the peak-memory reader
+
 HERE = Path(__file__).resolve()
 RESULTS = HERE.parent / "results"
 BLOCK = 5_000_000
@@ -138,18 +140,7 @@ def _run_dask(path, workers):
 
 
 def _run_sjoin(path, _arg):
-    import geopandas as gpd
-    import pyarrow.parquet as pq
-
-    units = _units()
-    t = time.perf_counter()
-    df = pq.read_table(path).to_pandas()
-    g = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326")
-    j = gpd.sjoin(g, units[["geometry"]], predicate="intersects", how="inner")
-    j = j[~j.index.duplicated()]
-    agg = j.groupby("adcode").agg(count=("v", "size"), v_sum=("v", "sum")).reindex(units.index, fill_value=0)
-    dt = time.perf_counter() - t
-    return dt, {"counts": agg["count"].tolist(), "outside": len(df) - len(j), "n": len(df)}
+    return bench_raster_points._run_sjoin(path, None)  # the same peer as the 10 M benchmark, on this file
 
 
 def _duckdb_connect():
@@ -246,25 +237,13 @@ def _run_locators(path, _arg):
 RUNS = {"geo": _run_geo, "dask": _run_dask, "sjoin": _run_sjoin, "duckdb": _run_duckdb, "locators": _run_locators}
 
 
-def _peak_rss_mib() -> float:
-    """Peak resident memory of this process (VmHWM; ru_maxrss would include the parent's peak at fork)."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def _child(argv):
     kind, path, arg = argv
     dt, out = RUNS[kind](path, arg)
     me = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     print(json.dumps({
-        "seconds": dt, "peak_rss_mib": _peak_rss_mib(),
+        "seconds": dt, "peak_rss_mib": bench_raster_points._peak_rss_mib(),
         "cpu_s": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
         # largest peak of a finished child process (the Dask workers), in MiB
         "child_peak_rss_mib": kids.ru_maxrss / 1024, "out": out,
