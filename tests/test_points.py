@@ -328,6 +328,33 @@ def test_cli_aggregate(tmp_path, capsys):
     assert payload["rows"] == [{"pid": "jn", "count": 2}] and payload["n_outside"] == 5
 
 
+def test_cli_aggregate_drives_a_progress_bar(tmp_path, monkeypatch, capsys):
+    """geo aggregate feeds its progress bar the points done and, for Parquet, the total from the file's metadata."""
+    import contextlib
+
+    from geo.cli import main
+    from geo.cli.commands import aggregate
+
+    updates = []
+
+    class Bar:
+        def add_task(self, description, total=None):
+            return 0
+
+        def update(self, task, **kw):
+            updates.append(kw)
+
+    monkeypatch.setattr(aggregate, "progress", lambda disable=False: contextlib.nullcontext(Bar()))
+    rng = np.random.default_rng(3)
+    path = tmp_path / "pts.parquet"
+    pd.DataFrame({"lon": rng.uniform(110, 120, 2_500), "lat": rng.uniform(25, 35, 2_500)}).to_parquet(
+        path, row_group_size=1_000)
+    assert main(["aggregate", "--points", str(path), "--chunksize", "1000", "--out", str(tmp_path / "o.csv")]) == 0
+    capsys.readouterr()
+    assert updates == [{"completed": 1000, "total": 2500}, {"completed": 2000, "total": 2500},
+                       {"completed": 2500, "total": 2500}]
+
+
 def test_cli_aggregate_by_distance_bands(tmp_path, capsys):
     """--by bands: rings around the registry's new zones (geo.radiation.rings); 浦东 is at 121.728E 31.105N."""
     from geo.cli import main
