@@ -252,6 +252,26 @@ def sup_t_critical(cov: np.ndarray, level: float, *, draws: int = 10_000, seed=N
     return float(np.quantile(np.abs(z).max(axis=1), level))
 
 
+def wild_sup_t_critical(fit: LinearFit, idx, level: float, *, draws: int = 999, weights: str = "webb",
+                        seed=None) -> float:
+    """Critical value c of the uniform band theta_k +- c se_k over the parameters ``idx`` from the wild
+    (multiplier) cluster bootstrap of the influences: theta*_k - theta_k = sum_g w_g psi_gk with Webb or
+    Rademacher weights w_g per cluster (seeded), c = the ``level`` quantile of max_k |theta*_k - theta_k| / sd_k,
+    sd_k = (sum_g psi_gk^2)^1/2 (Kline & Santos 2012; the uniform bands of Callaway & Sant'Anna 2021).
+    Unlike :func:`sup_t_critical` it does not assume normality: with few treated clusters the draws keep the
+    influences' own (lumpy) distribution."""
+    if weights not in WILD_WEIGHTS:
+        raise OptionError(f"wild weights={weights!r}: choose one of {', '.join(WILD_WEIGHTS)}")
+    P = fit.influence()[:, list(idx)]  # G x k
+    sd = np.sqrt((P * P).sum(axis=0))
+    ok = sd > 0
+    if not ok.any():
+        return float("nan")
+    W = _weights(weights, (P.shape[0], int(draws)), np.random.default_rng(seed))
+    T = np.abs(W.T @ P[:, ok]) / sd[ok]  # draws x k
+    return float(np.quantile(T.max(axis=1), level))
+
+
 def ri_pvalues(t_obs: np.ndarray, t_placebo: np.ndarray) -> np.ndarray:
     """Two-sided randomization p-values (1 + #{|t_b| >= |t|}) / (1 + B) per parameter (NaN placebos ignored)."""
     t_placebo = np.asarray(t_placebo, float)
