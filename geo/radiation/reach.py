@@ -227,6 +227,10 @@ def distance_curve(
     seed = 0 if seed is None else seed
     s_point, s_band = np.random.SeedSequence(seed).spawn(2)
     years = _years(data, time)
+    if isinstance(data.index, pd.MultiIndex) and id not in data.columns:
+        data = data.reset_index()
+    if id in data.columns:  # the bootstrap draws one weight per unit in order of appearance: fix that order
+        data = data.assign(_key=data[id].astype(str)).sort_values(["_key", time], kind="stable").drop(columns="_key")
     ex = _exposure_for(units, years, zones, corridor, edges, exposure, assign)
     notes = []
     # rings nearer than any unit's centroid (prefectures lie ~100 km apart) are merged into the first ring with
