@@ -110,6 +110,15 @@ def test_curve_json_and_frame(curve):
     assert curve.to_frame() is not curve.table and "uniform band" in curve.summary()
 
 
+def test_curve_figure(curve):
+    from geo.figures.plots import decay_plot
+
+    plot = decay_plot(curve.to_json())
+    assert plot.kind == "distance-decay" and plot.series == tuple(curve.table["band"])
+    ax = plot.figure.axes[0]
+    assert len(ax.collections) >= 2  # the pointwise ribbon and the uniform band
+
+
 def test_curve_does_not_depend_on_row_order(setup, china, curve):
     zones, df = setup
     shuffled = df.sample(frac=1.0, random_state=5).reset_index(drop=True)
