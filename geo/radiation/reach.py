@@ -181,7 +181,9 @@ class DistanceCurve:
             f"  {'ring':>14} {'estimate':>10} {'se':>9} {int(self.level * 100)}% interval{'':>8} uniform band",
         ]
         h = self.host
-        lines.append(f"  {'host':>14} {h['estimate']:>10.4f} {h['se']:>9.4f} [{h['ci_lower']:.4f}, {h['ci_upper']:.4f}]")
+        if np.isfinite(h["estimate"]):  # no host in the sample: no row (never a NaN printed)
+            lines.append(f"  {'host':>14} {h['estimate']:>10.4f} {h['se']:>9.4f} "
+                         f"[{h['ci_lower']:.4f}, {h['ci_upper']:.4f}]")
         for r in self.table.itertuples():
             lines.append(f"  {r.band:>14} {r.estimate:>10.4f} {r.se:>9.4f} [{r.ci_lower:.4f}, {r.ci_upper:.4f}]  "
                          f"[{r.band_lower:.4f}, {r.band_upper:.4f}]")
@@ -342,7 +344,8 @@ class CVReach:
             f"  {'h km':>8} {'rings':>6} {'reach km':>9} {'CV rmse':>12}",
         ]
         for r in self.table.itertuples():
-            lines.append(f"  {r.h_km:>8g} {r.n_rings:>6d} {r.reach_km:>9g} {r.rmse:>12.6f}{'  <- chosen' if r.chosen else ''}")
+            mark = "  <- chosen" if r.chosen else ""
+            lines.append(f"  {r.h_km:>8g} {r.n_rings:>6d} {r.reach_km:>9g} {r.rmse:>12.6f}{mark}")
         lines.append(f"  reach (cv): {self.reach_km:g} km (h = {self.h_km:g} km)")
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
