@@ -110,6 +110,16 @@ def test_curve_json_and_frame(curve):
     assert curve.to_frame() is not curve.table and "uniform band" in curve.summary()
 
 
+def test_wild_curve_band_holds_the_pointwise_intervals(setup, china):
+    zones, df = setup
+    c = rad.distance_curve(df, "y_synthetic", units=china, zones=zones, step_km=100, max_km=300,
+                           inference="wild", draws=99, seed=4)
+    t = c.table
+    assert c.inference["method"] == "wild" and c.inference["draws"] == 99
+    assert (t["band_lower"] <= t["ci_lower"] + 1e-12).all() and (t["band_upper"] >= t["ci_upper"] - 1e-12).all()
+    assert (t["ci_lower"] < t["estimate"]).all() and (t["estimate"] < t["ci_upper"]).all()
+
+
 def test_curve_figure(curve):
     from geo.figures.plots import decay_plot
 
