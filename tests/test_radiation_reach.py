@@ -223,8 +223,11 @@ def test_bad_steps(step, top, message):
 
 def test_a_ring_with_no_unit_is_an_error(setup, china):
     zones, df = setup
-    with pytest.raises(ModelError, match=r"no exposed unit-year in the ring \d+-\d+ km"):
-        rad.distance_curve(df, "y_synthetic", units=china, zones=zones.iloc[:2], step_km=5, max_km=100,
+    # 5-km rings: the first ring becomes 0-80 km (10 units); the 85-90 km ring holds no unit
+    with pytest.raises(ModelError, match=r"no exposed unit-year in the ring 85-90 km"):
+        rad.distance_curve(df, "y_synthetic", units=china, zones=zones, step_km=5, max_km=300, inference="cluster")
+    with pytest.raises(ModelError, match="fewer than 10 units are exposed within 100 km"):
+        rad.distance_curve(df, "y_synthetic", units=china, zones=zones.iloc[:3], step_km=10, max_km=100,
                            inference="cluster")
 
 

@@ -61,6 +61,7 @@ from geo.radiation.did import band_did
 from geo.radiation.exposure import Exposure
 from geo.radiation.exposure import exposure as make_exposure
 from geo.radiation.inference import wild_sup_t_critical
+from geo.radiation.results import BandDID
 from geo.radiation.results import reach as rings_reach
 
 __all__ = ["REACH_RULES", "RULE_TEXT", "DistanceCurve", "CVReach", "ring_edges", "distance_curve", "cv_reach"]
@@ -94,6 +95,16 @@ def ring_edges(step_km: float, max_km: float) -> tuple:
     if n > 200:
         raise OptionError(f"reach step {step:g} km up to {top:g} km makes {n} rings; use at most 200")
     return tuple(float(step * k) for k in range(1, n + 1))
+
+
+#: rings with fewer exposed units than this (BandDID's threshold for unreliable clustered SEs) are merged
+#: outwards at the near end of the curve and carry no evidence in the CV search
+FEW_TREATED = BandDID.FEW_TREATED
+
+
+def _n_exposed(d, label) -> int:
+    c = d.cols.get(label)
+    return 0 if c is None else int(d.df.loc[d.df[c] != 0, d.id].nunique())
 
 
 def _exposure_for(units, years, zones, corridor, edges, mode, assign):
@@ -221,8 +232,9 @@ def distance_curve(
 
     ``inference`` is that of :func:`geo.radiation.band_did` for the pointwise intervals ("wild" default,
     "cluster", "conley:KM"); the uniform band always comes from the wild multiplier bootstrap (``draws``,
-    ``wild_weights``, ``seed``; seed 0 when None).  Raises ModelError naming the ring when a ring has no
-    exposed unit-year (widen ``step_km`` or lower ``max_km``).
+    ``wild_weights``, ``seed``; seed 0 when None).  The nearest rings are merged until the first ring holds
+    FEW_TREATED (10) exposed units (noted); raises ModelError naming the ring when a ring
+    further out has no exposed unit-year (widen ``step_km`` or lower ``max_km``).
     """
     _check_mode(exposure, kinds)
     if str(inference).lower().startswith("ri"):
@@ -237,16 +249,25 @@ def distance_curve(
         data = data.assign(_key=data[id].astype(str)).sort_values(["_key", time], kind="stable").drop(columns="_key")
     ex = _exposure_for(units, years, zones, corridor, edges, exposure, assign)
     notes = []
-    # rings nearer than any unit's centroid (prefectures lie ~100 km apart) are merged into the first ring with
-    # exposed unit-years, with a note; an empty ring further out is an error (below)
+    # rings nearer than (almost) any unit's centroid (prefectures lie ~100 km apart) are merged into one first
+    # ring holding at least FEW_TREATED exposed units, with a note: a ring of one or two units has a clustered SE
+    # that misses its own noise (one cluster), so no interval or band can cover there.  An empty ring further
+    # out is an error (below).
     d = design(data, y, ex, id=id, time=time, controls=controls)
     ring_labels = [lab for lab in ex.labels if lab != "host"]
-    lead = next((k for k, lab in enumerate(ring_labels) if lab in d.cols), len(ring_labels))
-    if lead == len(ring_labels):
-        raise ModelError(f"distance curve: no exposed unit-year in any ring up to {edges[-1]:g} km")
+    seen, lead = set(), None
+    for k, lab in enumerate(ring_labels):
+        c = d.cols.get(lab)
+        if c is not None:
+            seen |= set(d.df.loc[d.df[c] != 0, d.id])
+        if len(seen) >= FEW_TREATED:
+            lead = k
+            break
+    if lead is None:
+        raise ModelError(f"distance curve: fewer than {FEW_TREATED} units are exposed within {edges[-1]:g} km")
     if lead:
-        notes.append(f"no unit is within {edges[lead - 1]:g} km of an approved zone: the first ring is "
-                     f"0-{edges[lead]:g} km")
+        notes.append(f"fewer than {FEW_TREATED} units lie within {edges[lead - 1]:g} km of an approved zone: the "
+                     f"first ring is 0-{edges[lead]:g} km")
         edges = edges[lead:]
         ex = _exposure_for(units, years, zones, corridor, edges, exposure, assign)
         d = design(data, y, ex, id=id, time=time, controls=controls)
@@ -254,6 +275,9 @@ def distance_curve(
     if missing:
         raise ModelError(f"distance curve: no exposed unit-year in the ring {missing[0]} (rings of "
                          f"{float(step_km):g} km to {float(max_km):g} km); widen the step or lower the max")
+    few = [(lab, _n_exposed(d, lab)) for lab in ex.labels if lab != "host" and _n_exposed(d, lab) < FEW_TREATED]
+    notes += [f"ring {lab}: only {n} exposed units; its interval and band are unreliable (one-cluster noise is "
+              "missing from a clustered SE)" for lab, n in few]
     did = band_did(data, y, ex, id=id, time=time, controls=controls, estimator="imputation", level=level,
                    inference=inference, draws=draws, wild_weights=wild_weights,
                    seed=int(s_point.generate_state(1)[0]))
@@ -372,13 +396,13 @@ class _Models:
         return self._ex[edges]
 
     def last_ring_p(self, edges) -> float | None:
-        """Clustered two-sided p of the outermost ring's effect in the model with rings ``edges`` (None when no
-        unit-year of the sample is in that ring)."""
+        """Clustered two-sided p of the outermost ring's effect in the model with rings ``edges`` (None when
+        fewer than FEW_TREATED units of the sample are in that ring)."""
         data, y, units, zones, corridor, mode, assign, controls, id, time = self.args
         ex = self.exposure(edges)
         d = design(data, y, ex, id=id, time=time, controls=controls)
         lab = ex.labels[-1]
-        if lab not in d.cols:
+        if _n_exposed(d, lab) < FEW_TREATED:
             return None
         lf, _ = imputation.fit(d)
         j = lf.names.index(d.cols[lab])
@@ -389,8 +413,9 @@ class _Models:
 def _selected_rings(models: _Models, h: float, max_km: float, alpha: float) -> int:
     """Clarke's marginal search: rings of width h added while the newest is significant; the count kept.
 
-    A ring with no unit-year in the sample (nearer than any unit's centroid, or a gap) carries no evidence
-    either way: the search passes over it (Clarke's routine would stop there, reading it as insignificant)."""
+    A ring with fewer than FEW_TREATED exposed units (nearer than most units' centroids, or a gap) carries no
+    reliable evidence either way (its clustered SE misses its own noise): the search passes over it (Clarke's
+    routine would test it, or stop at an empty one)."""
     n_max = int(np.floor(max_km / h + 1e-9))
     kept = 0
     for k in range(n_max):
