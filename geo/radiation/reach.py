@@ -39,7 +39,8 @@
     same rows (all unit-years of the data whose year effect is estimated).
     The significance test of each newest ring uses the clustered t with
     G − 1 df (the bootstrap inside a search over every h and ring would cost
-    thousands of bootstraps).
+    thousands of bootstraps); a ring with fewer than 10 exposed units carries
+    no reliable evidence and is passed over.
 
 The ``rings`` rule (today's, the default of ``geo radiation``) stays in
 :func:`geo.radiation.results.reach`.
