@@ -303,7 +303,7 @@ def analyse(
                       exposure=exposure, kinds=kinds, assign=assign, controls=controls, id=id, time=time)
         if reach == "curve":
             method = str(inference).lower().split(":")[0]
-            rch = distance_curve(data, y, **common, inference="wild" if method in ("ri", "cs") else inference,
+            rch = distance_curve(data, y, **common, inference="wild" if method == "ri" else inference,
                                  draws=draws, wild_weights=wild_weights, seed=seed)
         else:
             rch = cv_reach(data, y, **common, folds=reach_folds, seed=seed, progress=progress)
