@@ -259,6 +259,10 @@ def test_cli_reach_curve_json(reach_csv, capsys):
     assert js["reach_rule"] == "curve" and js["reach"]["step_km"] == 50 and js["reach"]["max_km"] == 300
     assert js["reach_km"] == js["reach"]["reach_km"] == TRUE_REACH
     assert [b["band"] for b in js["bands"]][0] == "host"
+    from geo.figures.plots import decay_plot
+
+    plot = decay_plot(js)  # geo figure decay --from rad.json draws the curve, not the coarse bands
+    assert plot.series == tuple(r["band"] for r in js["reach"]["curve"])
 
 
 @pytest.mark.parametrize(

@@ -124,6 +124,8 @@ def decay_plot(result, *, lang: str = "en", title: str | None = None, size="14x9
     (shaded band and whiskers); the host at 0 km.  ``result``: a radiation result's JSON (``bands``), or a
     distance curve's (``reach`` of ``geo radiation --reach curve``: its ``curve``, with the uniform band shaded)."""
     check_lang(lang)
+    if isinstance(result, dict) and isinstance(result.get("reach"), dict) and "curve" in result["reach"]:
+        result = {"y": result.get("y"), **result["reach"]}  # geo radiation --reach curve --json: draw the curve
     key = "curve" if isinstance(result, dict) and isinstance(result.get("curve"), list) else "bands"
     recs = pd.DataFrame(_records(result, key, "distance decay"))
     need = {"band", "estimate"}
