@@ -119,7 +119,8 @@ def markdown(summary, reps, seconds):
         f"({seconds / 60:.1f} min, one nice'd core shared with other jobs).",
         "",
         "| design | true reach | CV (Clarke) picks it | CV choices (km: count) | curve rule | rings rule "
-        "| uniform band covers the whole curve | pointwise coverage per ring | all pointwise cover | c band / c point |",
+        "| uniform band covers the whole curve | pointwise coverage per ring | all pointwise cover "
+        "| c band / c point |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for s in summary:
