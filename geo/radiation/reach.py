@@ -7,8 +7,8 @@
     regression with the host and every narrow ring), pointwise intervals from
     the chosen inference (default: restricted wild cluster bootstrap) and a
     uniform (simultaneous) band θ_k ± c·se_k over the rings, c the sup-t
-    critical value of the wild multiplier bootstrap of the estimates'
-    influences (:func:`geo.radiation.inference.wild_sup_t_critical`), widened
+    critical value of the studentized wild cluster bootstrap
+    (:func:`geo.radiation.inference.wild_sup_t_critical`), widened
     to the pointwise interval where that is wider (the wild bootstrap's
     interval in a ring with few treated units).  The
     band covers the whole curve with probability ``level``, so reading many
@@ -285,9 +285,10 @@ def distance_curve(
     t = did.table
     rings = t[t["band"] != "host"].reset_index(drop=True)
     # the band: the same fit's influences (design + imputation are deterministic: the fit band_did reported)
-    lf, _ = imputation.fit(d)
+    lf, fs = imputation.fit(d)
     idx = [lf.names.index(d.cols[b]) for b in rings["band"]]
-    c = wild_sup_t_critical(lf, idx, level, draws=draws, weights=wild_weights, seed=s_band)
+    c = wild_sup_t_critical(lf, idx, level, draws=draws, weights=wild_weights, seed=s_band,
+                            T=lambda Z: Z - fs.fs.H(Z))
     se = rings["se"].to_numpy(float)
     est = rings["estimate"].to_numpy(float)
     rings.insert(3, "mid_km", (rings["lower_km"] + rings["upper_km"]) / 2)
@@ -309,8 +310,8 @@ def distance_curve(
     return DistanceCurve(
         y=y, step_km=float(step_km), max_km=float(edges[-1]), level=level, table=rings, host=hrow,
         critical_value=c, pointwise_critical=critical_value(level, lf.dof),
-        band_method=(f"wild multiplier bootstrap of the influences, sup-t over {len(rings)} rings, {int(draws)} "
-                     f"{wild_weights} draws, seed {seed}"),
+        band_method=(f"studentized wild cluster bootstrap (unrestricted), sup-t over {len(rings)} rings, "
+                     f"{int(draws)} {wild_weights} draws, seed {seed}"),
         inference=did.inference, reach_km=float(rch), n_obs=did.n_obs, n_units=did.n_units,
         notes=tuple(notes) + tuple(did.notes),
     )
