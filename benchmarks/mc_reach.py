@@ -12,7 +12,8 @@ the effect of a unit-year set by the ring of its nearest approved zone:
 * none:     host +0.10, no spillover (true reach 0 km)
 
 Per replication: Clarke's CV reach (bin widths 50, 100, ... 300 km, 5 folds by unit), the distance curve (rings of
-50 km to 300 km, pointwise clustered intervals, uniform band from 999 Webb multiplier draws) and the rings rule
+50 km to 300 km, pointwise clustered intervals, uniform band from 999 Webb draws of the studentized wild
+cluster bootstrap) and the rings rule
 of the band-DID (rings 100/200/300 km, clustered intervals).  Reported: share of replications in which each rule
 gives the true reach, the spread of the CV choice, coverage of the uniform band (the whole curve at once) and
 of the pointwise intervals (each ring).  Pointwise intervals are clustered here (the wild bootstrap's test
