@@ -296,8 +296,8 @@ def test_cli_reach_bad_inputs(reach_csv, capsys, args, message):
 @pytest.mark.slow
 def test_cv_and_band_by_simulation(china):
     """Over 6 seeded panels: CV picks the true reach (measured 0.88 over 25 panels in BENCHMARKS.md; P(≥ 4 of 6)
-    = 0.97 at 0.88); the uniform band covers the whole curve (measured 0.91, nominal 0.95; P(≥ 5 of 6) = 0.90 at
-    0.91 — the seeds are fixed, so the test is deterministic) and the pointwise intervals cover each ring
+    = 0.97 at 0.88); the uniform band covers the whole curve (measured 0.95 over 75 panels, nominal 0.95; P(≥ 5 of 6)
+    = 0.97 at 0.95 — the seeds are fixed, so the test is deterministic) and the pointwise intervals cover each ring
     (measured 0.94 per ring; require ≥ 0.85 over 6 × 5 rings)."""
     picked, band_ok, point = 0, 0, []
     for r in range(6):
