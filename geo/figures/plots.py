@@ -121,9 +121,13 @@ def event_study_plot(result, *, bands=None, lang: str = "en", title: str | None 
 
 def decay_plot(result, *, lang: str = "en", title: str | None = None, size="14x9cm") -> Plot:
     """The radiation effect by distance: each band's estimate at its mid-distance with its interval
-    (shaded band and whiskers); the host at 0 km.  ``result``: a radiation result's JSON (``bands``)."""
+    (shaded band and whiskers); the host at 0 km.  ``result``: a radiation result's JSON (``bands``), or a
+    distance curve's (``reach`` of ``geo radiation --reach curve``: its ``curve``, with the uniform band shaded)."""
     check_lang(lang)
-    recs = pd.DataFrame(_records(result, "bands", "distance decay"))
+    if isinstance(result, dict) and isinstance(result.get("reach"), dict) and "curve" in result["reach"]:
+        result = {"y": result.get("y"), **result["reach"]}  # geo radiation --reach curve --json: draw the curve
+    key = "curve" if isinstance(result, dict) and isinstance(result.get("curve"), list) else "bands"
+    recs = pd.DataFrame(_records(result, key, "distance decay"))
     need = {"band", "estimate"}
     if not need <= set(recs.columns):
         raise SchemaError(f"distance decay: bands lack {sorted(need - set(recs.columns))[0]!r}")
@@ -142,6 +146,9 @@ def decay_plot(result, *, lang: str = "en", title: str | None = None, size="14x9
             lo, hi = recs["ci_lower"].to_numpy(float), recs["ci_upper"].to_numpy(float)
             ax.fill_between(x, lo, hi, color="#0072B2", alpha=0.15, lw=0)
             ax.errorbar(x, y, yerr=[y - lo, hi - y], fmt="none", ecolor="#0072B2", elinewidth=0.8, capsize=2)
+        if "band_lower" in recs.columns:  # the curve's uniform band (geo.radiation.reach), lighter and wider
+            ax.fill_between(x, recs["band_lower"].to_numpy(float), recs["band_upper"].to_numpy(float),
+                            color="#0072B2", alpha=0.08, lw=0)
         for xi, yi, b in zip(x, y, recs["band"].astype(str)):
             ax.annotate(band_label(b, lang), (xi, yi), textcoords="offset points", xytext=(4, 6), fontsize=6.5,
                         color="#333333")

@@ -12,6 +12,8 @@ The package follows the data, one way:
 ``did``        :func:`band_did` and :func:`event_study` over the estimators
 ``spatial_rings`` the spatial DID that sees rings (spatial lag panel with host and ring exposures)
 ``spatial_did`` the panel-SDM spatial DID with D and WD (queen, static geography)
+``reach``      how far the effect reaches, from the data: the distance curve with a uniform band and
+               Clarke's (2017) cross-validated reach
 ``analysis``   :func:`analyse`, the one call behind ``geo radiation``
 ``scenario``   the new-zone scenario (also importable as :mod:`geo.scenario`)
 """
@@ -38,6 +40,7 @@ from geo.radiation.geometry import (
     rings,
 )
 from geo.radiation.inference import INFERENCE, parse_inference
+from geo.radiation.reach import REACH_RULES, CVReach, DistanceCurve, cv_reach, distance_curve, ring_edges
 from geo.radiation.results import BandDID, EventStudy
 from geo.radiation.spatial_did import SpatialDID, queen_weights, spatial_did
 from geo.radiation.spatial_rings import RingSpatialDID, ring_spatial_did
@@ -72,6 +75,12 @@ __all__ = [
     "spatial_did",
     "RingSpatialDID",
     "ring_spatial_did",
+    "REACH_RULES",
+    "DistanceCurve",
+    "CVReach",
+    "distance_curve",
+    "cv_reach",
+    "ring_edges",
     "Placebo",
     "RadiationAnalysis",
     "analyse",

@@ -13,6 +13,7 @@ from geo.radiation.did import band_did, event_study
 from geo.radiation.exposure import BandAssignment, Exposure, assign_bands
 from geo.radiation.exposure import exposure as make_exposure
 from geo.radiation.geometry import DEFAULT_BANDS
+from geo.radiation.reach import REACH_RULES, RULE_TEXT, CVReach, DistanceCurve, cv_reach, distance_curve
 from geo.radiation.results import BandDID, EventStudy
 from geo.radiation.spatial_did import SpatialDID, spatial_did
 from geo.radiation.spatial_rings import RingSpatialDID, ring_spatial_did
@@ -67,6 +68,16 @@ class RadiationAnalysis:
     spatial: SpatialDID | RingSpatialDID | None = field(default=None, repr=False)
     synthetic: bool = False
     exposure: Exposure | None = field(default=None, repr=False)
+    reach: DistanceCurve | CVReach | None = field(default=None, repr=False)
+
+    @property
+    def reach_km(self):
+        """The reach by the rule asked for: the band-DID's rings rule, or the curve's / Clarke's CV."""
+        return self.did.reach_km if self.reach is None else self.reach.reach_km
+
+    @property
+    def reach_rule(self) -> str:
+        return "rings" if self.reach is None else self.reach.rule
 
     def to_frame(self) -> pd.DataFrame:
         return self.assignment.to_frame()
@@ -83,8 +94,10 @@ class RadiationAnalysis:
             "distance_method": d["distance_method"],
             "bands": d["bands"],
             "controls": d["controls"],
-            "reach_km": d["reach_km"],
-            "reach_rule": d["reach_rule"],
+            "reach_km": d["reach_km"] if self.reach is None else _num(self.reach.reach_km),
+            "reach_rule": self.reach_rule,
+            "reach": self.reach.to_json() if self.reach is not None else {
+                "rule": "rings", "description": RULE_TEXT["rings"], "reach_km": d["reach_km"]},
             "exposure": d["exposure"],
             "kinds": d["kinds"],
             "inference": d["inference"],
@@ -115,6 +128,8 @@ class RadiationAnalysis:
         if self.synthetic:
             parts.append("NOTE: the data are SYNTHETIC (demo panel), not real statistics")
         parts += [self.assignment.summary(), "", self.did.summary()]
+        if self.reach is not None:
+            parts += ["", self.reach.summary()]
         if self.event is not None:
             parts += ["", self.event.summary()]
         if self.spatial is not None:
@@ -196,6 +211,11 @@ def analyse(
     window: tuple[int, int] = (5, 5),
     seed=None,
     synthetic: bool = False,
+    reach: str = "rings",
+    reach_step_km: float = 50.0,
+    reach_max_km: float | None = None,
+    reach_folds: int = 10,
+    progress=None,
 ) -> RadiationAnalysis:
     """Exposure, band means, the band-DID (and optionally the event study and the spatial DID) in one call.
 
@@ -210,12 +230,18 @@ def analyse(
     ``spatial``: also fit a spatial DID: ``spatial_model="rings"`` (default; host and ring exposures in a
     spatial lag panel with ``spatial_weights``, see :mod:`geo.radiation.spatial_rings`) or ``"queen"`` (the
     panel SDM with D = host x post and WD on ``weights``, static geography).
+    ``reach``: the rule behind ``reach_km`` (:mod:`geo.radiation.reach`): "rings" (default: the last ring of
+    ``bands``, from the nearest, whose interval excludes zero), "curve" (the distance curve with rings of
+    ``reach_step_km`` to ``reach_max_km``, default the last band edge, read through its uniform band) or "cv"
+    (Clarke's 2017 cross-validated reach over bin widths ``reach_step_km``, 2·``reach_step_km``, … with
+    ``reach_folds`` folds by unit).  ``progress``: optional callable(done, total) for the CV search.
     """
     from geo.errors import OptionError, check_choice
 
     check_choice("exposure", exposure, EXPOSURES)
     check_choice("placebo", placebo, ("zones", "years"))
     check_choice("spatial_model", spatial_model, ("rings", "queen"))
+    check_choice("reach", reach, REACH_RULES)
     if inference is None:
         inference = "cluster" if estimator == "cs" else "wild"
     if seed is None and str(inference).lower().split(":")[0] in ("wild", "ri"):
@@ -270,7 +296,18 @@ def analyse(
                                controls=controls, seed=seed)
     elif spatial:
         sp_ = spatial_did(data, y, asg, units=units, weights=weights, id=id, time=time, controls=controls, seed=seed)
+    rch = None
+    if reach != "rings":
+        top = float(asg.edges[-1]) if reach_max_km is None else reach_max_km
+        common = dict(units=units, zones=zones, corridor=corridor, step_km=reach_step_km, max_km=top,
+                      exposure=exposure, kinds=kinds, assign=assign, controls=controls, id=id, time=time)
+        if reach == "curve":
+            method = str(inference).lower().split(":")[0]
+            rch = distance_curve(data, y, **common, inference="wild" if method == "ri" else inference,
+                                 draws=draws, wild_weights=wild_weights, seed=seed)
+        else:
+            rch = cv_reach(data, y, **common, folds=reach_folds, seed=seed, progress=progress)
     return RadiationAnalysis(
         assignment=asg, band_means=means, did=did, event=ev, spatial=sp_, synthetic=synthetic,
-        exposure=treat if isinstance(treat, Exposure) else None,
+        exposure=treat if isinstance(treat, Exposure) else None, reach=rch,
     )

@@ -137,8 +137,9 @@ class BandDID:
             "bands": rows,
             "controls": ctl,
             "reach_km": reach_js,
-            "reach_rule": "upper edge of the last ring, from the nearest, whose interval excludes zero with the "
-            "nearest ring's sign",
+            "reach_rule": "rings",
+            "reach_description": "upper edge of the last ring, from the nearest, whose interval excludes zero with "
+            "the nearest ring's sign",
             "inference": {k: (_num(v) if isinstance(v, float) else v) for k, v in self.inference.items()},
             "level": self.level,
             "n_obs": self.n_obs,

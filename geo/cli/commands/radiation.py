@@ -225,6 +225,19 @@ def _check_years(cor, what):
 )
 @click.option("--spatial-weights", default="idw:1:300km", show_default=True, metavar="SPEC",
               help="W of the rings spatial DID (inverse distance within 300 km, row-standardised).")
+@click.option(
+    "--reach", "reach_rule", type=click.Choice(["rings", "curve", "cv"]), default="rings", show_default=True,
+    help="Rule behind reach_km. rings: last ring of --bands, from the nearest, whose interval excludes zero; "
+    "curve: distance curve of narrow rings (--reach-step to --reach-max) read through its uniform band; "
+    "cv: Clarke's (2017) cross-validated reach (bin widths --reach-step, 2x, ... up to --reach-max; "
+    "--reach-folds folds by unit).",
+)
+@click.option("--reach-step", type=float, default=50.0, show_default=True, metavar="KM",
+              help="Ring width of the distance curve; smallest bin width of the CV grid.")
+@click.option("--reach-max", type=float, default=None, metavar="KM",
+              help="Farthest distance of the curve and the CV grid (default: the last --bands edge).")
+@click.option("--reach-folds", type=int, default=10, show_default=True, metavar="K",
+              help="Folds (of units) of the cross-validated reach.")
 @weights_option
 @seed_option
 @out_option(required=False, help="Write each unit's band, nearest zone, distance and treatment year (.csv, .gpkg, …).")
@@ -232,7 +245,8 @@ def _check_years(cor, what):
 def command(
     data_path, id_col, y, time_col, controls, boundaries_path, boundary_id, scope, zones_path, zone_kind, zone_crs,
     bands, corridor_cities, corridor_year, corridor_file, assign, estimator, exposure, inference, draws, placebo,
-    event_study, window, spatial, spatial_model, spatial_weights, weights_spec, seed, out_path, as_json,
+    event_study, window, spatial, spatial_model, spatial_weights, reach_rule, reach_step, reach_max, reach_folds,
+    weights_spec, seed, out_path, as_json,
 ):
     """How far does a zone's effect reach? Distance-band DID around zones or a corridor.
 
@@ -259,6 +273,8 @@ def command(
     except ValueError:
         raise OptionError(f"--window {window!r}: give years before,after, e.g. 5,5") from None
     edges = radiation.parse_bands(bands)
+    if reach_rule != "rings":  # bad reach options fail before the data are read
+        radiation.ring_edges(reach_step, edges[-1] if reach_max is None else reach_max)
     # the band-DID takes unbalanced panels: unit-years without the outcome or a control are left out (counted
     # below), nothing is imputed; units and years used are in the result's sample
     ud, units, panel = load_inputs(
@@ -267,13 +283,19 @@ def command(
     # zones are placed on every boundary unit: a zone whose host has no data still counts for distances and bands
     zones, cor = load_target(ud.units, zones_path, zone_kind, zone_crs, corridor_cities, corridor_file,
                              corridor_year)
-    result = radiation.analyse(
-        panel, y, units=units, zones=zones, corridor=cor, bands=edges, assign=assign, controls=controls,
-        id=ud.id_name, time="year", estimator=estimator, exposure=exposure, kinds=treatment_kinds(zone_kind, zones),
-        inference=inference, draws=draws, placebo=placebo, event=event_study, spatial=spatial,
-        spatial_model=spatial_model, spatial_weights=spatial_weights, weights=weights_spec,
-        window=win, seed=seed, synthetic=ud.synthetic,
-    )
+    from geo.cli.options import progress
+
+    with progress(disable=as_json or reach_rule != "cv") as bar:
+        task = bar.add_task("cross-validated reach", total=None)
+        result = radiation.analyse(
+            panel, y, units=units, zones=zones, corridor=cor, bands=edges, assign=assign, controls=controls,
+            id=ud.id_name, time="year", estimator=estimator, exposure=exposure,
+            kinds=treatment_kinds(zone_kind, zones), inference=inference, draws=draws, placebo=placebo,
+            event=event_study, spatial=spatial, spatial_model=spatial_model, spatial_weights=spatial_weights,
+            weights=weights_spec, window=win, seed=seed, synthetic=ud.synthetic, reach=reach_rule,
+            reach_step_km=reach_step, reach_max_km=reach_max, reach_folds=reach_folds,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
     if out_path:
         import numpy as np
 
