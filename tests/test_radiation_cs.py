@@ -63,13 +63,25 @@ def _dd(d, control, cluster):
     pytest.importorskip("diff_diff")
     from diff_diff import CallawaySantAnna
 
-    q = d.df[[d.id, d.time, d.y]].copy()
+    q = d.df[[d.id, d.time, d.y, *d.controls]].copy()
     q["first_treat"] = d.df["first"].fillna(0).astype(int)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         m = CallawaySantAnna(control_group={"notyet": "not_yet_treated", "never": "never_treated"}[control],
                              estimation_method="reg", base_period="universal", cluster=d.id if cluster else None)
-        return m.fit(q, outcome=d.y, unit=d.id, time=d.time, first_treat="first_treat", aggregate="all")
+        return m.fit(q, outcome=d.y, unit=d.id, time=d.time, first_treat="first_treat", aggregate="all",
+                     covariates=list(d.controls) or None)
+
+
+def _with_covariates(df, seed=11):
+    """SYNTHETIC covariates: x1 higher in units exposed early, x2 noise; y gains 0.3 x1 and a trend in x1."""
+    rng = np.random.default_rng(seed)
+    ids = pd.factorize(df["adcode"])[0]
+    base = rng.standard_normal(ids.max() + 1)
+    yr = df["year"].to_numpy() - 2000
+    x1 = base[ids] + 0.02 * yr * base[ids] + 0.1 * rng.standard_normal(len(df))
+    x2 = rng.standard_normal(len(df))
+    return df.assign(x1=x1, x2=x2, y_synthetic=df["y_synthetic"] + 0.3 * x1 + 0.01 * yr * base[ids])
 
 
 @pytest.mark.parametrize("control", ["notyet", "never"])
@@ -115,6 +127,23 @@ def test_equals_diff_diff_callaway_santanna_on_host_only_designs(host_only, cont
     for g, v in r.group_effects.items():
         assert grp.at[int(g), "estimate"] == pytest.approx(v["effect"], rel=1e-8)
         assert grp.at[int(g), "se"] == pytest.approx(v["se"], rel=1e-8)
+
+
+@pytest.mark.parametrize("control", ["notyet", "never"])
+def test_outcome_regression_with_covariates_equals_diff_diff(host_only, control):
+    """Controls: the outcome-regression cells (covariates in g-1) and the simple aggregate with its SE equal
+    diff-diff's CallawaySantAnna(estimation_method="reg", covariates=...) to 1e-8."""
+    ex, df = host_only
+    df = _with_covariates(df)
+    d = design(df, "y_synthetic", ex, controls=["x1", "x2"])
+    f = cs.fit(d, control=control)
+    r = _dd(d, control, cluster=True)
+    for row in f.cells.to_frame().itertuples():
+        assert row.att == pytest.approx(r.group_time_effects[(row.cohort, row.year)]["effect"], abs=1e-9)
+    assert f.est[0] == pytest.approx(r.overall_att, rel=1e-8)
+    assert np.sqrt(f.cov[0, 0]) == pytest.approx(r.overall_se, rel=1e-8)
+    plain = cs.fit(design(df, "y_synthetic", ex), control=control)
+    assert abs(plain.est[0] - f.est[0]) > 1e-4  # the covariates matter in this design
 
 
 def test_unbalanced_host_only_cells_and_simple_equal_diff_diff(host_only):
@@ -198,10 +227,11 @@ def test_moves_between_rings_no_longer_bias_noise_free(china):
     assert max(abs(ref[lab] - EFFECTS[lab]) for lab in ref) > 1e-3
 
 
-def test_wild_bootstrap_algebra_equals_brute_force(rings):
+@pytest.mark.parametrize("controls", [(), ("x1", "x2")])
+def test_wild_bootstrap_algebra_equals_brute_force(rings, controls):
     """theta*(w) and Psi*(w) from wild_parts equal cs recomputed on y* = y - u + w.u for random w and v."""
     ex, df = rings
-    d = design(df, "y_synthetic", ex)
+    d = design(_with_covariates(df), "y_synthetic", ex, controls=controls)
     f = cs.fit(d)
     c = f.cells
     rng = np.random.default_rng(0)
@@ -257,9 +287,6 @@ def test_single_unit_cohorts_are_flagged_and_by_cohort_reported(rings):
 
 def test_refusals(rings, china):
     ex, df = rings
-    df2 = df.assign(x=np.arange(len(df), dtype=float))
-    with pytest.raises(GeoError, match="unconditional"):
-        rad.band_did(df2, "y_synthetic", ex, estimator="cs", controls=["x"])
     cnt = rad.exposure(china, years=YEARS, zones=_zones(china, 15, 1), bands=BANDS, mode="count")
     with pytest.raises(GeoError, match="count exposure"):
         rad.band_did(df, "y_synthetic", cnt, estimator="cs")
@@ -290,13 +317,17 @@ def test_cli_cs_with_every_inference(capsys, monkeypatch, inference):
 
     monkeypatch.chdir(Path(__file__).resolve().parents[1])
     extra = ["--event-study", "--control-group", "never"] if inference == "cluster" else []
+    if inference == "wild":
+        extra = ["--controls", "log_pop_density_synthetic"]
     rc, out, err = _cli([*DEMO, "--inference", inference, "--draws", "19", "--seed", "1", *extra, "--json"], capsys)
     assert rc == 0, err
     js = json.loads(out)
     assert js["method"] == "cs" and js["inference"]["method"] == inference.split(":")[0]
     assert js["bands"][0]["band"] == "host" and js["bands"][0]["estimate"] is not None
-    if extra:
+    if inference == "cluster":
         assert js["event_study"]["method"] == "cs" and js["inference"]["control_group"] == "never"
+    if inference == "wild":
+        assert "outcome regression on log_pop_density_synthetic" in js["estimator"]
 
 
 def test_cli_cs_refuses_count_exposure_in_one_line(capsys, monkeypatch):

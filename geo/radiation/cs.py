@@ -1,7 +1,8 @@
 """Callaway & Sant'Anna (2021) group-time effects per ring (``estimator="cs"``).
 
 Cells.  For each group l (host or a ring), cohort g (the unit's first
-exposure year, of any group) and year t, with the universal base year g - 1:
+exposure year, of any group) and year t, with the universal base year g - 1
+(without covariates; with them see below):
 
     ATT(l, g, t) = mean_{i in T(l,g,t)} (y_it - y_i,g-1) - mean_{j in C(g,t)} (y_jt - y_j,g-1)
 
@@ -50,7 +51,14 @@ Why not diff-diff's ``CallawaySantAnna``: it has no rings (one treatment
 timing per unit), no units moving between groups and no geo exposure; it is
 the peer in ``tests/test_radiation_cs.py`` (equal to 1e-8 on host-only designs).
 
-No covariates (unconditional parallel trends): controls are refused.
+Covariates (``controls``): the outcome-regression version of CS (2021) /
+Sant'Anna & Zhao (2020, ``DRDID::reg_did_panel``): in each cell dy is
+regressed on an intercept and the covariates **in the base year g - 1** over
+the controls, and ATT = mean over the treated of (dy - x'b); the controls'
+influence is -x_i'(Xc'Xc)^-1 xbar_T (dy_i - x_i'b) (the estimation effect of
+b included).  Without covariates this is the difference in means above (one
+code path: X is the intercept).  Rank-deficient control designs use the
+pseudo-inverse.  The doubly robust and IPW versions are not implemented.
 """
 
 from __future__ import annotations
@@ -68,8 +76,8 @@ CONTROLS = ("notyet", "never")
 
 TEXT = (
     "Callaway & Sant'Anna (2021) ATT(g,t) per group (host or ring) held in year t, {control} controls, base year "
-    "g-1; simple aggregation weighted by treated units; influence functions with the weight term (R did's wif), "
-    "clustered by unit, G/(G-1), t(G-1)"
+    "g-1{cov}; simple aggregation weighted by treated units; influence functions with the weight term (R did's "
+    "wif), clustered by unit, G/(G-1), t(G-1)"
 )
 
 
@@ -90,6 +98,24 @@ class Cells:
     C: np.ndarray = field(repr=False)  # K x G control indicators (float)
     att: np.ndarray = field(repr=False)
     notes: tuple = ()
+    X: np.ndarray = field(repr=False, default=None)  # K x G x q: [1, covariates in g-1]
+    Q: np.ndarray = field(repr=False, default=None)  # K x q x G: (Xc'Xc)^+ Xc' (zero off the controls)
+    H: np.ndarray = field(repr=False, default=None)  # K x G: xbar_T' Q, the controls' weights in ATT
+
+    def _regression(self):
+        """X, Q and H of the outcome regression on the controls (an intercept alone without covariates)."""
+        X = self.X
+        CX = self.C[:, :, None] * X
+        XtX = np.einsum("kgq,kgr->kqr", CX, X)
+        Q = np.einsum("kqr,kgr->kqg", np.linalg.pinv(XtX), CX)
+        xbar = np.einsum("kg,kgq->kq", self.T, X) / self.n[:, None]
+        object.__setattr__(self, "Q", Q)
+        object.__setattr__(self, "H", np.einsum("kq,kqg->kg", xbar, Q))
+
+    def resid(self, DY) -> np.ndarray:
+        """K x G: dy minus the controls' regression prediction (for every unit; masked by T, C downstream)."""
+        beta = np.einsum("kqg,kg->kq", self.Q, DY)
+        return DY - np.einsum("kgq,kq->kg", self.X, beta)
 
     @property
     def n(self) -> np.ndarray:
@@ -110,14 +136,14 @@ class Cells:
         return np.where((self.T + self.C) > 0, D, 0.0)
 
     def att_of(self, DY) -> np.ndarray:
-        return (self.T * DY).sum(1) / self.n - (self.C * DY).sum(1) / self.n_c
+        return (self.T * self.resid(DY)).sum(1) / self.n
 
     def influence(self, DY) -> np.ndarray:
-        """K x G influence of each unit on each cell's ATT (treated mean minus control mean)."""
-        n, nc = self.n[:, None], self.n_c[:, None]
-        mt = (self.T * DY).sum(1, keepdims=True) / n
-        mc = (self.C * DY).sum(1, keepdims=True) / nc
-        return self.T * (DY - mt) / n - self.C * (DY - mc) / nc
+        """K x G influence of each unit on each cell's ATT: treated (r_i - ATT)/n_T, controls -h_i r_i (with r the
+        residual of the controls' regression; without covariates h = 1/n_C and r = dy - mean_C dy)."""
+        r = self.resid(DY)
+        att = (self.T * r).sum(1, keepdims=True) / self.n[:, None]
+        return self.T * (r - att) / self.n[:, None] - self.H * r
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame({"band": [self.labels[k] for k in self.lab], "cohort": self.g, "year": self.t,
@@ -197,13 +223,19 @@ def cells(d, *, control: str = "notyet") -> Cells:
     if not rows["lab"]:
         raise ModelError("no cohort has a base year and " + ("never" if control == "never" else "not-yet")
                          + "-exposed controls; nothing to estimate")
+    bcol = np.array(rows["bcol"])
+    X = np.ones((len(bcol), len(units), 1 + len(d.controls)))
+    for m, ctl in enumerate(d.controls):
+        Xw = df.pivot(index=d.id, columns=d.time, values=ctl).reindex(index=units, columns=years).to_numpy(float)
+        X[:, :, 1 + m] = np.nan_to_num(Xw[:, bcol].T)  # the covariates in the base year g-1 (CS 2021)
     c = Cells(
         labels=labels, units=units, years=years, Y=Y, lab=np.array(rows["lab"]), g=np.array(rows["g"]),
-        t=np.array(rows["t"]), tcol=np.array(rows["tcol"]), bcol=np.array(rows["bcol"]),
+        t=np.array(rows["t"]), tcol=np.array(rows["tcol"]), bcol=bcol,
         T=np.array(rows["T"], dtype=float), C=np.array(rows["C"], dtype=float), att=np.empty(0),
         notes=(f"cs: {several} unit-years exposed to several groups at once (several kinds) are left out of the "
-               "cells",) if several else (),
+               "cells",) if several else (), X=X,
     )
+    c._regression()
     object.__setattr__(c, "att", c.att_of(c.dy()))
     return c
 
@@ -310,9 +342,6 @@ class CsFit:
 
 def fit(d, *, control: str = "notyet") -> CsFit:
     """Cells and the simple aggregation per group (the band table's rows)."""
-    if d.controls:
-        raise OptionError("estimator='cs' is unconditional (no covariates): drop the controls or use the "
-                          "imputation estimator")
     c = cells(d, control=control)
     keys = [c.labels[a] if p else None for a, p in zip(c.lab, c.post)]
     order, Om = weights(c, keys)
@@ -342,18 +371,20 @@ def wild_parts(f: CsFit, j: int, U0: np.ndarray, U1: np.ndarray):
     (derivation in docs/methods.md, radiation, cs)."""
     c = f.cells
     om = simple_weights(f)[j]
-    n, nc = c.n, c.n_c
-    Aw = om[:, None] * (c.T / n[:, None] - c.C / nc[:, None])  # K x G: theta = sum Aw * DY
-    s = ((om / n)[:, None] * c.T).sum(0)  # G
+    n = c.n
+    K, G, q = c.X.shape
+    Tn = c.T / n[:, None]
+    Aw = om[:, None] * (Tn - c.H)  # K x G: theta = sum Aw * DY
+    s = (om[:, None] * Tn).sum(0)  # G
+    # unit h's residual moves the controls' fit of unit g by X_kg . Q_k[:, h]; through the cells' influence
+    # this gives L R below (the treated-mean terms of the influence and of the weight term cancel)
+    L = (om[:, None, None] * (c.H - Tn)[:, :, None] * c.X).transpose(1, 0, 2).reshape(G, K * q)
 
     def parts(U):
         DU = c.dy(U)
         a = (Aw * DU).sum(0)  # G
-        E = (c.T / n[:, None] - c.C / nc[:, None]) * DU  # K x G: ATT_k of unit h's residuals alone
-        M = np.diag(a)
-        M -= ((om / n**2)[:, None] * c.T).T @ (c.T * DU)
-        M += ((om / nc**2)[:, None] * c.C).T @ (c.C * DU)
-        M += ((om / n)[:, None] * c.T).T @ E - np.outer(s, a)
+        R = (c.Q * DU[:, None, :]).reshape(K * q, G)
+        M = np.diag(a) + L @ R - np.outer(s, a)
         return a, M
 
     a0, M0 = parts(U0)

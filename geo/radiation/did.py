@@ -322,9 +322,11 @@ def _band_did_cs(d, y, method, cutoff, level, *, control, draws, wild_weights, s
     used["obs_used"] = int(len(d.df))
     used["units_in_cells"] = obs_used
     return BandDID(
-        y=y, method="cs", estimator=cs_mod.TEXT.format(control="not-yet-exposed" if control == "notyet"
-                                                       else "never-exposed"),
-        table=table, cov=cov, controls=(), n_obs=int(len(d.df)), n_units=int(d.df[d.id].nunique()),
+        y=y, method="cs", estimator=cs_mod.TEXT.format(
+            control="not-yet-exposed" if control == "notyet" else "never-exposed",
+            cov=(f"; outcome regression on {', '.join(d.controls)} in g-1 (Sant'Anna & Zhao 2020)" if d.controls
+                 else "; no covariates")),
+        table=table, cov=cov, controls=d.controls, n_obs=int(len(d.df)), n_units=int(d.df[d.id].nunique()),
         n_clusters=int(f.G), always_treated=d.always, level=level, reach_km=rch, assignment=d.geography, dof=dof,
         inference=info, exposure=exp.mode if exp is not None else "static", kinds=d.kinds, kind_tests=ktests,
         sample=used, notes=tuple(notes) + (exp.notes if exp is not None else ()), by_cohort=grp,

@@ -189,7 +189,8 @@ def _check_years(cor, what):
     default="imputation",
     show_default=True,
     help="imputation: BJS/Gardner two-stage with rings (robust to heterogeneous and dynamic effects); cs: "
-    "Callaway-Sant'Anna ATT(g,t) per ring held in year t (--control-group; no controls, no count exposure); stacked: "
+    "Callaway-Sant'Anna ATT(g,t) per ring held in year t (--control-group; --controls by outcome regression on "
+    "their base-year values; not with count exposure); stacked: "
     "stacked DID with clean controls; twfe: classic two-way fixed effects (biased under dynamic effects).",
 )
 @click.option(
