@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import warnings
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,34 +14,11 @@ from geo import radiation as rad
 from geo.errors import GeoError
 from geo.radiation import cs
 from geo.radiation.design import design
-from geo.radiation.geometry import unit_centroids
+from test_radiation_estimators import _panel, _zones  # the same synthetic zones and panels as the imputation tests
 
 YEARS = range(2000, 2024)
 BANDS = (100.0, 200.0, 300.0)
 EFFECTS = {"host": 0.10, "0-100 km": 0.04, "100-200 km": -0.03, "200-300 km": 0.0}
-
-
-def _zones(units, n, seed):
-    rng = np.random.default_rng(seed)
-    cents = unit_centroids(units)
-    hosts = rng.choice(units.index.to_numpy(), n, replace=False)
-    return gpd.GeoDataFrame(
-        {"name": [f"z{i}" for i in range(n)], "approval_year": rng.integers(2004, 2017, n), "host_adcodes": hosts},
-        geometry=gpd.points_from_xy(cents.loc[hosts, "lon"], cents.loc[hosts, "lat"]), crs="EPSG:4326",
-    )
-
-
-def _panel(ex, effects, seed, sigma=0.05):
-    """SYNTHETIC: y = a_i + g_t + sum_l effects[l] D_l,it + sigma e_it on the exposure table's rows."""
-    rng = np.random.default_rng(seed)
-    T = ex.table
-    ids = pd.factorize(T["id"])[0]
-    a = 0.3 * rng.standard_normal(ids.max() + 1)
-    yr = T["year"].to_numpy() - 2000
-    y = a[ids] + 0.04 * yr - 0.001 * yr**2 + sigma * rng.standard_normal(len(T))
-    for lab, eff in effects.items():
-        y = y + eff * T[lab].to_numpy()
-    return pd.DataFrame({"adcode": T["id"], "year": T["year"], "y_synthetic": y})
 
 
 @pytest.fixture(scope="module")
