@@ -89,7 +89,7 @@ def test_equals_diff_diff_callaway_santanna_on_host_only_designs(host_only, cont
     for e, v in es.items():
         assert dyn.at[e, "estimate"] == pytest.approx(v["effect"], rel=1e-8, abs=1e-12), e
         assert dyn.at[e, "se"] == pytest.approx(v["se"], rel=1e-8), e
-    ev = rad.event_study(df, "y_synthetic", ex, estimator="cs", window=(4, 3), control_group=control)
+    ev = rad.event_study(df, "y_synthetic", ex, estimator="cs", window=(4, 3), control_group=control, draws=0)
     tab = ev.table.set_index("rel_time")
     assert list(tab.index) == [-4, -3, -2, -1, 0, 1, 2, 3] and tab.at[-1, "estimate"] == 0.0
     for e in (-4, -3, -2, 0, 1, 2, 3):
@@ -224,6 +224,26 @@ def test_wild_bootstrap_algebra_equals_brute_force(rings, controls):
         th, P = cs.aggregate(c, Om, c.dy(np.nan_to_num(Ystar)))
         assert th[0] == pytest.approx(f.est[j] - a.sum() + a @ w, abs=1e-12)
         np.testing.assert_allclose(P[0], f.psi[j] - M.sum(1) + M @ w, atol=1e-12)
+
+
+def test_wild_wald_draws_equal_brute_force(rings):
+    """The bootstrap Wald statistics of the pre-trend test equal the Wald statistic recomputed on y* = y - u + w.u."""
+    ex, df = rings
+    d = design(df, "y_synthetic", ex)
+    c = cs.fit(d).cells
+    keys = [(c.labels[a], int(t - g)) if -4 <= t - g <= -2 else None for a, g, t in zip(c.lab, c.g, c.t)]
+    names, Om = cs.weights(c, keys)
+    rng = np.random.default_rng(2)
+    U = np.where(np.isnan(c.Y), 0.0, 0.05 * rng.standard_normal(c.Y.shape))
+    W = rng.choice([-1.0, 1.0], size=(len(c.units), 3))
+    G = len(c.units)
+    stars = cs.wild_wald(c, Om, U, W, G / (G - 1))
+    for b in range(3):
+        th, P = cs.aggregate(c, Om, c.dy(c.Y - U + U * W[:, b][:, None]))
+        V = G / (G - 1) * P @ P.T
+        assert stars[b] == pytest.approx(th @ np.linalg.pinv(V) @ th, rel=1e-7)
+    ev = rad.event_study(df, "y_synthetic", ex, estimator="cs", window=(4, 2), draws=49, seed=3)
+    assert ev.pretrend["p_wild"].between(0, 1).all() and "wild cluster bootstrap" in ev.pretrend_method
 
 
 def test_inference_methods_for_cs(rings, china):

@@ -70,7 +70,10 @@ import pandas as pd
 
 from geo.errors import ModelError, OptionError, check_choice
 
-__all__ = ["TEXT", "CONTROLS", "Cells", "CsFit", "cells", "fit", "aggregate", "weights", "simple_weights", "wild_parts"]
+__all__ = [
+    "TEXT", "CONTROLS", "Cells", "CsFit", "cells", "fit", "aggregate", "weights", "simple_weights", "linear_parts",
+    "wild_parts", "wild_wald",
+]
 
 CONTROLS = ("notyet", "never")
 
@@ -364,29 +367,41 @@ def simple_weights(f: CsFit) -> np.ndarray:
     return Om[[order.index(lab) for lab in f.labels]]
 
 
-def wild_parts(f: CsFit, j: int, U0: np.ndarray, U1: np.ndarray):
-    """What the restricted wild cluster bootstrap needs for the simple aggregate j, with the restricted residuals
-    u_r(v) = U0 + v U1 (G x nT wide, 0 where no data) as the bootstrap's error term (y* = y - u_r + w_i u_r):
-    theta*(w) = theta - a.1 + a.w and Psi*(w) = psi - M 1 + M w, both linear in v through (a0, a1), (M0, M1)
-    (derivation in docs/methods.md, radiation, cs)."""
-    c = f.cells
-    om = simple_weights(f)[j]
+def linear_parts(c: Cells, om: np.ndarray, U: np.ndarray):
+    """How the aggregate with cell weights ``om`` (K, proportional to n) and its unit influences move when unit h's
+    outcomes shift by U[h] (G x nT wide, 0 where no data) times w_h: theta(y + U.w) = theta(y) + a.w and
+    Psi(y + U.w) = Psi(y) + M w (cs is linear in y for fixed cells; derivation in docs/methods.md)."""
     n = c.n
     K, G, q = c.X.shape
     Tn = c.T / n[:, None]
-    Aw = om[:, None] * (Tn - c.H)  # K x G: theta = sum Aw * DY
+    DU = c.dy(U)
+    a = (om[:, None] * (Tn - c.H) * DU).sum(0)  # G
     s = (om[:, None] * Tn).sum(0)  # G
-    # unit h's residual moves the controls' fit of unit g by X_kg . Q_k[:, h]; through the cells' influence
-    # this gives L R below (the treated-mean terms of the influence and of the weight term cancel)
+    # unit h's shift moves the controls' fit of unit g by X_kg . Q_k[:, h] DU_kh; through the cells' influence
+    # this is L R (the treated-mean terms of the influence and of the weight term cancel)
     L = (om[:, None, None] * (c.H - Tn)[:, :, None] * c.X).transpose(1, 0, 2).reshape(G, K * q)
+    R = (c.Q * DU[:, None, :]).reshape(K * q, G)
+    return a, np.diag(a) + L @ R - np.outer(s, a)
 
-    def parts(U):
-        DU = c.dy(U)
-        a = (Aw * DU).sum(0)  # G
-        R = (c.Q * DU[:, None, :]).reshape(K * q, G)
-        M = np.diag(a) + L @ R - np.outer(s, a)
-        return a, M
 
-    a0, M0 = parts(U0)
-    a1, M1 = parts(U1)
+def wild_parts(f: CsFit, j: int, U0: np.ndarray, U1: np.ndarray):
+    """What the restricted wild cluster bootstrap needs for the simple aggregate j, with the restricted residuals
+    u_r(v) = U0 + v U1 as the bootstrap's error term (y* = y - u_r + w_i u_r): theta*(w) = theta - a.1 + a.w
+    and Psi*(w) = psi - M 1 + M w, linear in v through (a0, a1), (M0, M1)."""
+    om = simple_weights(f)[j]
+    a0, M0 = linear_parts(f.cells, om, U0)
+    a1, M1 = linear_parts(f.cells, om, U1)
     return (a0, a1), (M0, M1)
+
+
+def wild_wald(c: Cells, Omega: np.ndarray, U: np.ndarray, W: np.ndarray, factor: float) -> np.ndarray:
+    """Bootstrap Wald statistics (B,) of H0: Omega att = 0 on y* = y - U + U.w for the weight draws W (G x B), U
+    the residuals of a model in which H0 holds (G x nT, 0 where no data); the covariance is recomputed per
+    draw from the influence functions (factor * Psi* Psi*')."""
+    th0, P0 = aggregate(c, Omega, c.dy(c.Y - U))
+    parts = [linear_parts(c, om, U) for om in Omega]
+    A = np.array([p[0] for p in parts])  # q x G
+    TH = th0[:, None] + A @ W  # q x B
+    P = P0[:, :, None] + np.einsum("jgh,hb->jgb", np.array([p[1] for p in parts]), W)  # q x G x B
+    Vs = factor * np.einsum("jgb,kgb->bjk", P, P)
+    return np.einsum("jb,bjk,kb->b", TH, np.linalg.pinv(Vs), TH)

@@ -121,7 +121,8 @@ def band_did(
 
     ``assignment``: a static :class:`BandAssignment` or a time-varying :class:`Exposure`.
     ``estimator``: "imputation" (default; BJS/Gardner two-stage with rings, robust to heterogeneous and
-    dynamic effects), "stacked" (Cengiz et al. 2019) or "twfe" (classic; biased under dynamic effects).
+    dynamic effects), "cs" (Callaway & Sant'Anna 2021 per group held in t, see :mod:`geo.radiation.cs`),
+    "stacked" (Cengiz et al. 2019) or "twfe" (classic; biased under dynamic effects).
     ``inference``: "cluster" (by unit; t with G-1 df), "wild" (restricted wild cluster bootstrap,
     ``draws``, ``wild_weights`` "webb"/"rademacher", ``seed``), "conley:KM" (spatial HAC), or "ri"
     (randomization inference: ``placebo`` is a callable rng -> list of placebo treatments, see
@@ -254,19 +255,12 @@ def _band_did_cs(d, y, method, cutoff, level, *, control, draws, wild_weights, s
         lo, hi = est - zn * se, est + zn * se
         info.update(cutoff_km=float(cutoff), kernel="bartlett")
     elif method == "wild":
-        lf, _ = imputation.fit(d)
-        fs_df = imputation.first_stage(d).df
-        ui = pd.Index(f.cells.units).get_indexer(fs_df[d.id])
-        ti = pd.Index(f.cells.years).get_indexer(fs_df[d.time])
+        lf, wide = _imputation_residuals(d, f.cells)
         G = f.G
         children = np.random.SeedSequence(seed).spawn(len(labels))
         for n, lab in enumerate(labels):
-            jl = lf.names.index(d.cols[lab])
-            U0 = np.zeros_like(f.cells.Y)
-            U1 = np.zeros_like(f.cells.Y)
-            u0, u1 = lf._restricted(jl)
-            U0[ui, ti], U1[ui, ti] = u0, u1
-            (a0, a1), (M0, M1) = cs_mod.wild_parts(f, n, U0, U1)
+            u0, u1 = lf._restricted(lf.names.index(d.cols[lab]))
+            (a0, a1), (M0, M1) = cs_mod.wild_parts(f, n, wide(u0), wide(u1))
             W = wild_draws(wild_weights, G, draws, children[n])
             th0 = est[n] - a0.sum() + a0 @ W
             th1 = -a1.sum() + a1 @ W
@@ -331,6 +325,21 @@ def _band_did_cs(d, y, method, cutoff, level, *, control, draws, wild_weights, s
         inference=info, exposure=exp.mode if exp is not None else "static", kinds=d.kinds, kind_tests=ktests,
         sample=used, notes=tuple(notes) + (exp.notes if exp is not None else ()), by_cohort=grp,
     )
+
+
+def _imputation_residuals(d, c):
+    """The imputation fit of ``d`` (the bootstrap's restricted model for cs) and a map from its row vectors to the
+    cs cells' G x nT grid (0 for unit-years the imputation drops: no unexposed unit that year)."""
+    lf, fs = imputation.fit(d)
+    ui = pd.Index(c.units).get_indexer(fs.df[d.id])
+    ti = pd.Index(c.years).get_indexer(fs.df[d.time])
+
+    def wide(v):
+        U = np.zeros_like(c.Y)
+        U[ui, ti] = v
+        return U
+
+    return lf, wide
 
 
 def _cs_inference_text(method, cutoff, draws, weights, conv):
@@ -428,7 +437,8 @@ def event_study(
     ``estimator="cs"``: the Callaway-Sant'Anna dynamic aggregation by group and e = t - g for -pre <= e <= post
     (universal base g-1, so e = -1 is the reference; cells beyond the window are not shown, nothing binned;
     ``control_group`` as in :func:`band_did`); pre-trend test: clustered Wald on the placebo effects e <= -2
-    (influence-function covariance) against F(q, G-1).
+    (influence-function covariance) against F(q, G-1) and, with ``draws``, its wild cluster bootstrap p-value
+    (outcomes redrawn from the imputation model's residuals, where H0 holds; covariance recomputed per draw).
     """
     check_choice("estimator", estimator, ("imputation", "twfe", "cs"))
     pre, post = int(window[0]), int(window[1])
@@ -439,7 +449,7 @@ def event_study(
     ss = np.random.SeedSequence(seed)
     s_band, s_wild = ss.spawn(2)
     if estimator == "cs":
-        return _event_study_cs(d, y, pre, post, level, order, s_band, control_group)
+        return _event_study_cs(d, y, pre, post, level, order, s_band, control_group, draws, wild_weights, s_wild)
     if estimator == "twfe":
         df, meta = twfe.event_columns(d, pre, post)
         if not meta:
@@ -524,7 +534,7 @@ def event_study(
     )
 
 
-def _event_study_cs(d, y, pre, post, level, order, s_band, control):
+def _event_study_cs(d, y, pre, post, level, order, s_band, control, draws, wild_weights, s_wild):
     f = cs_mod.fit(d, control=control)
     c = f.cells
     keys = [(c.labels[a], int(t - g)) if -pre <= t - g <= post and t - g != -1 else None
@@ -548,19 +558,30 @@ def _event_study_cs(d, y, pre, post, level, order, s_band, control):
                          "ci_upper": 0.0, "band_lower": 0.0, "band_upper": 0.0, "_j": -1}
                         for lab in sorted({n[0] for n in names}, key=order.get)])
     table = pd.concat([p for p in parts if len(p)] + [ref], ignore_index=True)
-    pre_rows, leads_all = [], []
+    pre_rows, sets = [], []
     for lab in sorted({n[0] for n in names}, key=order.get):
-        leads = [j for j, (lb, e) in enumerate(names) if lb == lab and e < -1]
-        leads_all += leads
-        pre_rows.append(_wald_f(th, V, leads, lab, dof))
-    pre_rows.append(_wald_f(th, V, leads_all, "all", dof))
+        sets.append((lab, [j for j, (lb, e) in enumerate(names) if lb == lab and e < -1]))
+    sets.append(("all", [j for _, ix in sets for j in ix]))
+    if draws:
+        lf, wide = _imputation_residuals(d, c)
+        U = wide(lf.resid)  # the imputation model: effects on exposed rows only, so no pre-trend (H0)
+        children = s_wild.spawn(len(sets))
+    for n, (lab, ix) in enumerate(sets):
+        row = _wald_f(th, V, ix, lab, dof)
+        if draws and ix:
+            W = wild_draws(wild_weights, f.G, draws, children[n])
+            stars = cs_mod.wild_wald(c, Om[ix], U, W, f.factor)
+            row["p_wild"] = float(np.mean(stars >= row["wald"]))
+        pre_rows.append(row)
     return EventStudy(
         y=y, estimator="Callaway & Sant'Anna (2021) dynamic aggregation by group held in t and e = t - g, "
         f"{'not-yet' if control == 'notyet' else 'never'}-exposed controls, universal base g-1 (e = -1 the "
         "reference); influence-function SEs with the weight term, clustered by unit, G/(G-1); uniform sup-t bands",
         table=_sort(table, order), pretrend=pd.DataFrame(pre_rows), window=(pre, post), n_obs=int(len(d.df)),
         n_units=int(f.G), always_treated=d.always, level=level, reference_period=-1,
-        pretrend_method="clustered Wald/q on the placebo effects e <= -2 against F(q, G-1) (no bootstrap)",
+        pretrend_method="clustered Wald/q on the placebo effects e <= -2 against F(q, G-1)"
+        + (f"; p_wild: wild cluster bootstrap of the Wald statistic ({draws} {wild_weights} draws, outcomes from the "
+           "imputation model, which has no pre-trend)" if draws else ""),
         method="cs",
     )
 
