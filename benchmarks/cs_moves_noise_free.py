@@ -44,7 +44,8 @@ def main():
 
     before = _before()
     units = china()
-    lines = ["SYNTHETIC, noise-free (y = a_i + g_t + tau_it): estimates equal the truth unless the estimand differs", "",
+    lines = ["SYNTHETIC, noise-free (y = a_i + g_t + tau_it): estimates equal the truth unless the estimand differs",
+             "",
              "| design | group | truth | cs before (cells by entry group) | cs now (cells by group held in t) |",
              "| --- | --- | ---: | ---: | ---: |"]
     for name in ("static", "dynamic", "overlapping", "five"):

@@ -154,6 +154,7 @@ def band_did(
     if method == "ri":
         if placebo is None:
             raise OptionError("inference='ri' needs placebo exposures (use radiation.analyse or pass placebo=)")
+
         def tstats(dp):
             lfp, posp, *_ = estimate(dp, estimator, window)
             Vp = lfp.cov()
@@ -312,9 +313,7 @@ def _band_did_cs(d, y, method, cutoff, level, *, control, draws, wild_weights, s
     grp = grp[["band", "cohort", "estimate", "se", "p", "ci_lower", "ci_upper", "n_units"]]
     exp = d.exposure
     used = d.used
-    obs_used = int(((f.cells.T + f.cells.C).sum(0) > 0).sum())
     used["obs_used"] = int(len(d.df))
-    used["units_in_cells"] = obs_used
     return BandDID(
         y=y, method="cs", estimator=cs_mod.TEXT.format(
             control="not-yet-exposed" if control == "notyet" else "never-exposed",
