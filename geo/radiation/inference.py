@@ -21,6 +21,10 @@ residuals on treated rows).  From this:
     (seeded), theta* and its clustered SE recomputed, and p(v) = share of
     |t*| >= |t|.  Because everything is linear in v, p(v) is cheap for any v and
     the interval is the set {v: p(v) > 1 - level}, found by bisection.
+    The Callaway-Sant'Anna estimator (:mod:`geo.radiation.cs`) is linear in y
+    for fixed cells but is not a regression of this form; it builds its draws'
+    estimates and unit influences itself and shares the p-value and interval
+    engine (:func:`wild_pfun`, :func:`wild_interval`) and the weights.
 ``conley``
     Spatial HAC (Conley 1999) on the unit-level influences: V = c sum_{g,h}
     K(d_gh) psi_g psi_h' with the Bartlett kernel K(d) = 1 - d/cutoff (0 beyond),
