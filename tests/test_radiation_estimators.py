@@ -352,31 +352,6 @@ def test_cli_user_zone_file_with_kinds_and_late_zone(capsys, monkeypatch, tmp_pa
     assert any("after 2023" in n for n in js["notes"])
 
 
-def test_callaway_santanna_per_ring(setup):
-    """cs recovers the effects; by hand for one cell; dynamic effects: cs and imputation agree, TWFE need not."""
-    _, ex, df = setup
-    fit = rad.band_did(df, "y_synthetic", ex, estimator="cs", inference="cluster")
-    t = fit.table.set_index("band")
-    for lab, v in TRUTH.items():
-        assert abs(t.at[lab, "estimate"] - v) < 4 * t.at[lab, "se"] + 1e-3, lab
-    from geo.radiation import cs
-
-    d = design(df, "y_synthetic", ex)
-    cell = next(c for c in cs.cells(d) if c["label"] == "host" and c["t"] == c["g"] + 2)
-    w = df.pivot(index="adcode", columns="year", values="y_synthetic")
-    first = d.df.drop_duplicates("adcode").set_index("adcode")["first"]
-    g, tt = cell["g"], cell["t"]
-    first_rows = d.df[d.df["year"] == d.df["first"]]
-    host_entry = set(first_rows.loc[first_rows["D_host"] > 0, "adcode"])  # hosts in their first exposed year
-    treated = [u for u in first.index if first[u] == g and u in host_entry]
-    ctrl = [u for u in first.index if np.isnan(first[u]) or first[u] > max(tt, g - 1)]
-    dy = w[tt] - w[g - 1]
-    assert cell["n"] == len(treated)
-    assert cell["att"] == pytest.approx(dy[treated].mean() - dy[ctrl].mean(), abs=1e-12)
-    with pytest.raises(GeoError, match="supports inference='cluster' only"):
-        rad.band_did(df, "y_synthetic", ex, estimator="cs", inference="wild")
-
-
 def test_imputation_by_cohort_averages_to_the_overall_effect(setup):
     """The overall group effect is the exposed-unit-year weighted mean of the cohort effects (same first stage)."""
     _, ex, df = setup

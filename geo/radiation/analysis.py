@@ -216,6 +216,7 @@ def analyse(
     reach_max_km: float | None = None,
     reach_folds: int = 10,
     progress=None,
+    control_group: str = "notyet",
 ) -> RadiationAnalysis:
     """Exposure, band means, the band-DID (and optionally the event study and the spatial DID) in one call.
 
@@ -225,8 +226,8 @@ def analyse(
     ``estimator``, ``inference``, ``draws``, ``wild_weights``: see :func:`geo.radiation.band_did`;
     ``inference="ri"`` draws ``draws`` placebo treatments of kind ``placebo`` ("zones" or "years").
     The default inference (None) is the restricted wild cluster bootstrap (it holds its level with few zones,
-    where clustered SEs do not; BENCHMARKS.md), "cluster" for ``estimator="cs"``; without ``seed`` the bootstrap
-    and placebo draws use seed 0, stated in the result.
+    where clustered SEs do not; BENCHMARKS.md); without ``seed`` the bootstrap and placebo draws use seed 0,
+    stated in the result.  ``control_group``: "notyet" or "never" (``estimator="cs"`` only).
     ``spatial``: also fit a spatial DID: ``spatial_model="rings"`` (default; host and ring exposures in a
     spatial lag panel with ``spatial_weights``, see :mod:`geo.radiation.spatial_rings`) or ``"queen"`` (the
     panel SDM with D = host x post and WD on ``weights``, static geography).
@@ -243,7 +244,7 @@ def analyse(
     check_choice("spatial_model", spatial_model, ("rings", "queen"))
     check_choice("reach", reach, REACH_RULES)
     if inference is None:
-        inference = "cluster" if estimator == "cs" else "wild"
+        inference = "wild"
     if seed is None and str(inference).lower().split(":")[0] in ("wild", "ri"):
         seed = 0
     if isinstance(data.index, pd.MultiIndex) and id not in data.columns:
@@ -281,10 +282,12 @@ def analyse(
     did = band_did(
         data, y, treat, id=id, time=time, controls=controls, estimator=estimator, window=window,
         inference=inference, draws=draws, wild_weights=wild_weights, seed=seed, placebo=pl,
+        control_group=control_group,
     )
     ev = (
         event_study(data, y, treat, id=id, time=time, controls=controls, window=window,
-                    estimator="twfe" if estimator == "twfe" else "imputation", draws=min(int(draws), 999), seed=seed)
+                    estimator=estimator if estimator in ("twfe", "cs") else "imputation", draws=min(int(draws), 999),
+                    seed=seed, control_group=control_group)
         if event
         else None
     )

@@ -10,7 +10,10 @@ from geo.radiation import cs as cs_mod
 from geo.radiation import imputation, stacked, twfe
 from geo.radiation._common import critical_value, p_chi2, p_f, p_norm, p_t
 from geo.radiation.design import Design, design
-from geo.radiation.inference import LinearFit, parse_inference, sup_t_critical, wald_test
+from geo.radiation.inference import (
+    LinearFit, conley_cov, parse_inference, sup_t_critical, wald_test, wild_interval, wild_pfun,
+)
+from geo.radiation.inference import wild_weights as wild_draws
 from geo.radiation.results import BandDID, EventStudy, reach
 
 __all__ = ["ESTIMATORS", "band_did", "event_study", "apply_inference", "estimate"]
@@ -112,22 +115,30 @@ def band_did(
     wild_weights: str = "webb",
     seed=None,
     placebo=None,
+    control_group: str = "notyet",
 ) -> BandDID:
     """Distance-band DID on a unit-year panel (long ``data`` with ``id``, ``time``, ``y`` and controls).
 
     ``assignment``: a static :class:`BandAssignment` or a time-varying :class:`Exposure`.
     ``estimator``: "imputation" (default; BJS/Gardner two-stage with rings, robust to heterogeneous and
-    dynamic effects), "stacked" (Cengiz et al. 2019) or "twfe" (classic; biased under dynamic effects).
+    dynamic effects), "cs" (Callaway & Sant'Anna 2021 per group held in t, see :mod:`geo.radiation.cs`),
+    "stacked" (Cengiz et al. 2019) or "twfe" (classic; biased under dynamic effects).
     ``inference``: "cluster" (by unit; t with G-1 df), "wild" (restricted wild cluster bootstrap,
     ``draws``, ``wild_weights`` "webb"/"rademacher", ``seed``), "conley:KM" (spatial HAC), or "ri"
     (randomization inference: ``placebo`` is a callable rng -> list of placebo treatments, see
     :func:`geo.radiation.analysis.placebo_exposures`).  Panels may be unbalanced.
+    ``control_group`` (``estimator="cs"`` only): "notyet" (never or not-yet exposed units) or "never".
     """
     check_choice("estimator", estimator, ESTIMATORS)
+    check_choice("control_group", control_group, cs_mod.CONTROLS)
+    if control_group != "notyet" and estimator != "cs":
+        raise OptionError(f"control_group={control_group!r} applies to estimator='cs' only")
     method, cutoff = parse_inference(inference)
     d = design(data, y, assignment, id=id, time=time, controls=controls)
     if estimator == "cs":
-        return _band_did_cs(d, y, method, level)
+        return _band_did_cs(d, y, method, cutoff, level, control=control_group, draws=draws,
+                            wild_weights=wild_weights, seed=seed, placebo=placebo,
+                            ri_args=(data, y, id, time, controls))
     lf, pos, text, n_obs, n_units = estimate(d, estimator, window)
     labels = [lab for lab in d.labels if lab in pos]
     idx = [pos[lab] for lab in labels]
@@ -143,7 +154,15 @@ def band_did(
     if method == "ri":
         if placebo is None:
             raise OptionError("inference='ri' needs placebo exposures (use radiation.analyse or pass placebo=)")
-        p = _ri(d, estimator, window, lf, idx, labels, placebo, seed, data, y, id, time, controls)
+
+        def tstats(dp):
+            lfp, posp, *_ = estimate(dp, estimator, window)
+            Vp = lfp.cov()
+            return {lab: lfp.theta[j] / np.sqrt(Vp[j, j]) for lab, j in posp.items() if Vp[j, j] > 0}
+
+        V_obs = lf.cov()
+        t_obs = lf.theta[idx] / np.sqrt(np.diag(V_obs)[idx])
+        p = _ri(tstats, labels, t_obs, placebo, seed, data, y, id, time, controls)
         notes.append(f"randomization inference over {placebo.draws} placebo draws ({placebo.kind})")
     table, _ = _rows(d)
     e = dict(zip(labels, est))
@@ -214,52 +233,126 @@ def _by_cohort(d, level):
     return pd.DataFrame(rows)
 
 
-def _band_did_cs(d, y, method, level):
-    if method != "cluster":
-        raise OptionError(f"estimator='cs' supports inference='cluster' only (got {method!r}); use imputation for "
-                          "wild, conley or ri")
-    if d.controls:
-        raise OptionError("estimator='cs' takes no controls here (unconditional parallel trends); use imputation")
-    labels, est, V, G, cells = cs_mod.fit(d)
+def _band_did_cs(d, y, method, cutoff, level, *, control, draws, wild_weights, seed, placebo, ri_args):
+    f = cs_mod.fit(d, control=control)
+    labels = list(f.labels)
+    est, V, dof = f.est, f.cov, f.dof
     se = np.sqrt(np.clip(np.diag(V), 0, None))
-    dof = G - 1
     with np.errstate(divide="ignore", invalid="ignore"):
-        p = p_t(est / se, dof)
+        t_obs = est / se
+        p = p_t(t_obs, dof)
     z = critical_value(level, dof)
+    lo, hi = est - z * se, est + z * se
+    notes = list(f.cells.notes)
+    conv = "influence functions (cells and the weight term) summed by unit (clustered), factor G/(G-1); t(G-1)"
+    info = {"method": method, "clusters": "unit", "small_sample": conv, "control_group": control}
+    if method == "conley":
+        coords = d.geography.table.loc[f.cells.units, ["lon", "lat"]].to_numpy(float)
+        V = conley_cov(f.psi.T, coords, cutoff, f.factor)
+        se = np.sqrt(np.clip(np.diag(V), 0, None))
+        zn = critical_value(level)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = p_norm(est / se)
+        lo, hi = est - zn * se, est + zn * se
+        info.update(cutoff_km=float(cutoff), kernel="bartlett")
+    elif method == "wild":
+        lf, wide = _imputation_residuals(d, f.cells)
+        G = f.G
+        children = np.random.SeedSequence(seed).spawn(len(labels))
+        for n, lab in enumerate(labels):
+            u0, u1 = lf._restricted(lf.names.index(d.cols[lab]))
+            (a0, a1), (M0, M1) = cs_mod.wild_parts(f, n, wide(u0), wide(u1))
+            W = wild_draws(wild_weights, G, draws, children[n])
+            th0 = est[n] - a0.sum() + a0 @ W
+            th1 = -a1.sum() + a1 @ W
+            P0 = (f.psi[n] - M0.sum(1))[:, None] + M0 @ W
+            P1 = (-M1.sum(1))[:, None] + M1 @ W
+            pval = wild_pfun(float(est[n]), float(se[n]), f.factor, th0, th1, P0, P1)
+            p[n] = pval(0.0)
+            lo[n], hi[n] = wild_interval(pval, float(est[n]), float(se[n]), level)
+        info.update(draws=int(draws), weights=wild_weights, seed=None if seed is None else int(seed))
+    elif method == "ri":
+        if placebo is None:
+            raise OptionError("inference='ri' needs placebo exposures (use radiation.analyse or pass placebo=)")
+
+        def tstats(dp):
+            fp = cs_mod.fit(dp, control=control)
+            sp = np.sqrt(np.clip(np.diag(fp.cov), 0, None))
+            return {lab: b / s for lab, b, s in zip(fp.labels, fp.est, sp) if s > 0}
+
+        p = _ri(tstats, labels, t_obs, placebo, seed, *ri_args)
+        notes.append(f"randomization inference over {placebo.draws} placebo draws ({placebo.kind})")
+        info.update(draws=int(placebo.draws), placebo=placebo.kind, seed=None if seed is None else int(seed))
+    info["description"] = _cs_inference_text(method, cutoff, draws, wild_weights, conv)
     table, _ = _rows(d)
     m = {lab: i for i, lab in enumerate(labels)}
     pick = lambda arr: [arr[m[b]] if b in m else np.nan for b in table["band"]]  # noqa: E731
     table["estimate"], table["se"], table["p"] = pick(est), pick(se), pick(p)
-    table["ci_lower"], table["ci_upper"] = pick(est - z * se), pick(est + z * se)
-    n_units = {}
-    for c in cells:
-        if c["t"] >= c["g"]:
-            n_units.setdefault(c["label"], {})[c["g"]] = c["n"]
-    table["n_units"] = [int(sum(n_units.get(b, {}).values())) for b in table["band"]]
+    table["ci_lower"], table["ci_upper"] = pick(lo), pick(hi)
+    nu = f.n_units
+    table["n_units"] = [int(nu.get(b, 0)) for b in table["band"]]
+    cov = pd.DataFrame(V, index=labels, columns=labels)
     if d.kinds:
         rch = {k: reach(table[table["kind"] == k].reset_index(drop=True)) for k in d.kinds}
-        ktests = _kind_tests(table, pd.DataFrame(V, index=labels, columns=labels), d.kinds, dof)
+        ktests = _kind_tests(table, cov, d.kinds, dof)
     else:
         rch, ktests = reach(table), None
         table = table.drop(columns="kind")
-    conv = "influence functions summed by unit (clustered), factor G/(G-1); t(G-1)"
+    single = f.single
+    if single:
+        which = ", ".join(f"{lab} {g}" for lab, g in single[:6]) + (" …" if len(single) > 6 else "")
+        notes.insert(0, (
+            f"cs: {len(single)} cohort(s) with a single treated unit ({which}): their own variance enters the "
+            "analytic SE only through the spread of effects across cohorts (the weight term), so clustered "
+            "intervals can be too narrow" + ("" if method == "wild" else "; use --inference wild")))
+    grp = f.group()
+    zc = critical_value(level, dof)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        grp["p"] = p_t(grp["estimate"] / grp["se"], dof)
+    grp["ci_lower"], grp["ci_upper"] = grp["estimate"] - zc * grp["se"], grp["estimate"] + zc * grp["se"]
+    grp = grp[["band", "cohort", "estimate", "se", "p", "ci_lower", "ci_upper", "n_units"]]
     exp = d.exposure
-    single = sorted({c["label"] for c in cells if c["n"] == 1 and c["t"] >= c["g"]})
-    cs_notes = (
-        (f"cs: cohorts with a single treated unit in {', '.join(single)}: their own variance is not in the SE, "
-         "so those intervals are too narrow (Monte Carlo: host coverage 0.10 with 5 zones); use the imputation "
-         "estimator with --inference wild",) if single else ()
-    )
     used = d.used
     used["obs_used"] = int(len(d.df))
     return BandDID(
-        y=y, method="cs", estimator=cs_mod.TEXT, table=table, cov=pd.DataFrame(V, index=labels, columns=labels),
-        controls=(), n_obs=int(len(d.df)), n_units=int(d.df[d.id].nunique()), n_clusters=int(G),
-        always_treated=d.always, level=level, reach_km=rch, assignment=d.geography, dof=dof,
-        inference={"method": "cluster", "description": conv, "clusters": "unit", "small_sample": conv},
-        exposure=exp.mode if exp is not None else "static", kinds=d.kinds, kind_tests=ktests, sample=used,
-        notes=cs_notes + (exp.notes if exp is not None else ()),
+        y=y, method="cs", estimator=cs_mod.TEXT.format(
+            control="not-yet-exposed" if control == "notyet" else "never-exposed",
+            cov=(f"; outcome regression on {', '.join(d.controls)} in g-1 (Sant'Anna & Zhao 2020)" if d.controls
+                 else "; no covariates")),
+        table=table, cov=cov, controls=d.controls, n_obs=int(len(d.df)), n_units=int(d.df[d.id].nunique()),
+        n_clusters=int(f.G), always_treated=d.always, level=level, reach_km=rch, assignment=d.geography, dof=dof,
+        inference=info, exposure=exp.mode if exp is not None else "static", kinds=d.kinds, kind_tests=ktests,
+        sample=used, notes=tuple(notes) + (exp.notes if exp is not None else ()), by_cohort=grp,
     )
+
+
+def _imputation_residuals(d, c):
+    """The imputation fit of ``d`` (the bootstrap's restricted model for cs) and a map from its row vectors to the
+    cs cells' G x nT grid (0 for unit-years the imputation drops: no unexposed unit that year)."""
+    lf, fs = imputation.fit(d)
+    ui = pd.Index(c.units).get_indexer(fs.df[d.id])
+    ti = pd.Index(c.years).get_indexer(fs.df[d.time])
+
+    def wide(v):
+        U = np.zeros_like(c.Y)
+        U[ui, ti] = v
+        return U
+
+    return lf, wide
+
+
+def _cs_inference_text(method, cutoff, draws, weights, conv):
+    if method == "cluster":
+        return conv
+    if method == "wild":
+        return (f"restricted wild cluster bootstrap (WCR) by unit, {draws} draws, {weights} weights: outcomes "
+                "redrawn from the restricted two-way model (unit and year effects on unexposed rows, the other "
+                "groups' effects, this group's effect fixed at the null), the cs estimate and its influence-"
+                f"function SE recomputed per draw; intervals by test inversion; se column = clustered SE ({conv})")
+    if method == "conley":
+        return f"Conley spatial HAC on the cs unit influences, Bartlett kernel, cutoff {cutoff:g} km between unit " \
+               "centroids; normal critical values"
+    return "randomization inference over placebo exposures (p-values of |t|); intervals from the clustered SE"
 
 
 def _cluster_ids(d, estimator, window):
@@ -300,25 +393,18 @@ def _kind_tests(table, cov, kinds, dof):
     return pd.DataFrame(out) if out else None
 
 
-def _ri(d, estimator, window, lf, idx, labels, placebo, seed, data, y, id, time, controls):
+def _ri(tstats, labels, t_obs, placebo, seed, data, y, id, time, controls):
+    """Randomization p-values: ``tstats(design)`` -> {label: t} on each placebo treatment."""
     from geo.radiation.inference import ri_pvalues
 
-    V = lf.cov()
-    t_obs = lf.theta[idx] / np.sqrt(np.diag(V)[idx])
     rng = np.random.default_rng(seed)
     tp = []
     for treat in placebo.draw(rng):
         try:
-            dp = design(data, y, treat, id=id, time=time, controls=controls)
-            lfp, posp, *_ = estimate(dp, estimator, window)
+            tt = tstats(design(data, y, treat, id=id, time=time, controls=controls))
         except ModelError:
             continue
-        Vp = lfp.cov()
-        row = []
-        for lab in labels:
-            j = posp.get(lab)
-            row.append(lfp.theta[j] / np.sqrt(Vp[j, j]) if j is not None and Vp[j, j] > 0 else np.nan)
-        tp.append(row)
+        tp.append([tt.get(lab, np.nan) for lab in labels])
     if not tp:
         raise ModelError("no placebo draw could be estimated for randomization inference")
     return ri_pvalues(t_obs, np.array(tp))
@@ -338,6 +424,7 @@ def event_study(
     draws: int = 999,
     wild_weights: str = "webb",
     seed=None,
+    control_group: str = "notyet",
 ) -> EventStudy:
     """Effects by group and years since first exposure, with pre-trend tests.
 
@@ -346,8 +433,13 @@ def event_study(
     and its restricted wild cluster bootstrap p-value with ``draws``; 0 skips it); uniform sup-t bands.
     ``estimator="twfe"``: the classic dynamic TWFE regression (reference year -1, end points binned,
     never-exposed units the comparison; Wald chi-square pre-trend tests).
+    ``estimator="cs"``: the Callaway-Sant'Anna dynamic aggregation by group and e = t - g for -pre <= e <= post
+    (universal base g-1, so e = -1 is the reference; cells beyond the window are not shown, nothing binned;
+    ``control_group`` as in :func:`band_did`); pre-trend test: clustered Wald on the placebo effects e <= -2
+    (influence-function covariance) against F(q, G-1) and, with ``draws``, its wild cluster bootstrap p-value
+    (outcomes redrawn from the imputation model's residuals, where H0 holds; covariance recomputed per draw).
     """
-    check_choice("estimator", estimator, ("imputation", "twfe"))
+    check_choice("estimator", estimator, ("imputation", "twfe", "cs"))
     pre, post = int(window[0]), int(window[1])
     if pre < 2 or post < 0:
         raise OptionError(f"window={window!r}: need at least two pre-periods (one is the reference)")
@@ -355,6 +447,8 @@ def event_study(
     order = {lab: i for i, lab in enumerate(d.labels)}
     ss = np.random.SeedSequence(seed)
     s_band, s_wild = ss.spawn(2)
+    if estimator == "cs":
+        return _event_study_cs(d, y, pre, post, level, order, s_band, control_group, draws, wild_weights, s_wild)
     if estimator == "twfe":
         df, meta = twfe.event_columns(d, pre, post)
         if not meta:
@@ -437,6 +531,67 @@ def event_study(
         + (f"; p_wild: restricted wild cluster bootstrap, {draws} {wild_weights} draws" if draws else ""),
         method="imputation",
     )
+
+
+def _event_study_cs(d, y, pre, post, level, order, s_band, control, draws, wild_weights, s_wild):
+    f = cs_mod.fit(d, control=control)
+    c = f.cells
+    keys = [(c.labels[a], int(t - g)) if -pre <= t - g <= post and t - g != -1 else None
+            for a, g, t in zip(c.lab, c.g, c.t)]
+    names, Om = cs_mod.weights(c, keys)
+    if not names:
+        raise ModelError("no cs cell falls within the event window; nothing to estimate")
+    th, P = cs_mod.aggregate(c, Om)
+    V = f.factor * (P @ P.T)
+    dof = f.dof
+    z = critical_value(level, dof)
+    rows = []
+    for j, (lab, e) in enumerate(names):
+        b, s = float(th[j]), float(np.sqrt(max(V[j, j], 0.0)))
+        rows.append({"band": lab, "rel_time": e, "estimate": b, "se": s,
+                     "p": float(p_t(b / s, dof)) if s > 0 else np.nan,
+                     "ci_lower": b - z * s, "ci_upper": b + z * s, "_j": j})
+    tab = pd.DataFrame(rows)
+    parts = [_sup_t(tab[tab["rel_time"] >= 0], V, level, s_band), _sup_t(tab[tab["rel_time"] < 0], V, level, s_band)]
+    ref = pd.DataFrame([{"band": lab, "rel_time": -1, "estimate": 0.0, "se": 0.0, "p": np.nan, "ci_lower": 0.0,
+                         "ci_upper": 0.0, "band_lower": 0.0, "band_upper": 0.0, "_j": -1}
+                        for lab in sorted({n[0] for n in names}, key=order.get)])
+    table = pd.concat([p for p in parts if len(p)] + [ref], ignore_index=True)
+    pre_rows, sets = [], []
+    for lab in sorted({n[0] for n in names}, key=order.get):
+        sets.append((lab, [j for j, (lb, e) in enumerate(names) if lb == lab and e < -1]))
+    sets.append(("all", [j for _, ix in sets for j in ix]))
+    if draws:
+        lf, wide = _imputation_residuals(d, c)
+        U = wide(lf.resid)  # the imputation model: effects on exposed rows only, so no pre-trend (H0)
+        children = s_wild.spawn(len(sets))
+    for n, (lab, ix) in enumerate(sets):
+        row = _wald_f(th, V, ix, lab, dof)
+        if draws and ix:
+            W = wild_draws(wild_weights, f.G, draws, children[n])
+            stars = cs_mod.wild_wald(c, Om[ix], U, W, f.factor)
+            row["p_wild"] = float(np.mean(stars >= row["wald"]))
+        pre_rows.append(row)
+    return EventStudy(
+        y=y, estimator="Callaway & Sant'Anna (2021) dynamic aggregation by group held in t and e = t - g, "
+        f"{'not-yet' if control == 'notyet' else 'never'}-exposed controls, universal base g-1 (e = -1 the "
+        "reference); influence-function SEs with the weight term, clustered by unit, G/(G-1); uniform sup-t bands",
+        table=_sort(table, order), pretrend=pd.DataFrame(pre_rows), window=(pre, post), n_obs=int(len(d.df)),
+        n_units=int(f.G), always_treated=d.always, level=level, reference_period=-1,
+        pretrend_method="clustered Wald/q on the placebo effects e <= -2 against F(q, G-1)"
+        + (f"; p_wild: wild cluster bootstrap of the Wald statistic ({draws} {wild_weights} draws, outcomes from the "
+           "imputation model, which has no pre-trend)" if draws else ""),
+        method="cs",
+    )
+
+
+def _wald_f(b, V, idx, label, dof):
+    if not idx:
+        return {"band": label, "wald": np.nan, "df": 0, "p": np.nan, "p_wild": None}
+    bb = b[idx]
+    stat = float(bb @ np.linalg.pinv(V[np.ix_(idx, idx)]) @ bb)
+    q = len(idx)
+    return {"band": label, "wald": stat, "df": q, "p": float(p_f(stat / q, q, dof)), "p_wild": None}
 
 
 def _sup_t(table, V, level, seed):

@@ -21,6 +21,10 @@ residuals on treated rows).  From this:
     (seeded), theta* and its clustered SE recomputed, and p(v) = share of
     |t*| >= |t|.  Because everything is linear in v, p(v) is cheap for any v and
     the interval is the set {v: p(v) > 1 - level}, found by bisection.
+    The Callaway-Sant'Anna estimator (:mod:`geo.radiation.cs`) is linear in y
+    for fixed cells but is not a regression of this form; it builds its draws'
+    estimates and unit influences itself and shares the p-value and interval
+    engine (:func:`wild_pfun`, :func:`wild_interval`) and the weights.
 ``conley``
     Spatial HAC (Conley 1999) on the unit-level influences: V = c sum_{g,h}
     K(d_gh) psi_g psi_h' with the Bartlett kernel K(d) = 1 - d/cutoff (0 beyond),
@@ -44,7 +48,10 @@ from geo.errors import OptionError
 from geo.radiation._common import p_f as _p_f
 from geo.radiation._fe import indicator
 
-__all__ = ["INFERENCE", "LinearFit", "parse_inference", "sup_t_critical", "ri_pvalues", "wald_test"]
+__all__ = [
+    "INFERENCE", "LinearFit", "parse_inference", "sup_t_critical", "ri_pvalues", "wald_test", "wild_weights",
+    "wild_pfun", "wild_interval", "conley_cov",
+]
 
 INFERENCE = ("cluster", "wild", "ri", "conley")
 WILD_WEIGHTS = ("webb", "rademacher")
@@ -111,13 +118,7 @@ class LinearFit:
 
     def conley_cov(self, coords: np.ndarray, cutoff_km: float) -> np.ndarray:
         """Bartlett-kernel spatial HAC with cluster (unit) coordinates ``coords`` (G x 2: lon, lat)."""
-        from geo.boundaries import great_circle_km
-
-        P = self.influence()
-        lon, lat = coords[:, 0], coords[:, 1]
-        d = great_circle_km(lon[:, None], lat[:, None], lon[None, :], lat[None, :])
-        K = np.clip(1.0 - d / cutoff_km, 0.0, None)
-        return self.factor * (P.T @ K @ P)
+        return conley_cov(self.influence(), coords, cutoff_km, self.factor)
 
     # ------------------------------------------------------------------ wild cluster bootstrap (restricted)
 
@@ -136,35 +137,13 @@ class LinearFit:
     def wild(self, j: int, *, draws: int = 999, weights: str = "webb", seed=None, level: float = 0.95):
         """Restricted wild cluster bootstrap for parameter j: (p-value for theta_j = 0, (lower, upper))."""
         pval = self.wild_pvalue(j, draws=draws, weights=weights, seed=seed)
-        theta = float(self.theta[j])
         se_obs = float(np.sqrt(max(self.cov()[j, j], 0.0)))
-        alpha = 1 - level
-        span = max(se_obs, 1e-12)
-
-        def edge(sign):
-            inside = theta
-            out = theta + sign * span
-            k = 0
-            while pval(out) > alpha and k < 40:
-                inside, out = out, theta + sign * span * 2 ** (k + 1)
-                k += 1
-            for _ in range(40):
-                mid = (inside + out) / 2
-                if pval(mid) > alpha:
-                    inside = mid
-                else:
-                    out = mid
-            return (inside + out) / 2
-
-        return pval(0.0), (edge(-1.0), edge(+1.0))
+        return pval(0.0), wild_interval(pval, float(self.theta[j]), se_obs, level)
 
     def wild_pvalue(self, j: int, *, draws: int = 999, weights: str = "webb", seed=None):
         """The function v -> restricted wild cluster bootstrap p-value of H0: theta_j = v (same draws for all v)."""
-        if weights not in WILD_WEIGHTS:
-            raise OptionError(f"wild weights={weights!r}: choose one of {', '.join(WILD_WEIGHTS)}")
-        rng = np.random.default_rng(seed)
         G = self.G
-        W = _weights(weights, (G, draws), rng)
+        W = wild_weights(weights, G, draws, seed)
         a = self.A[j]
         C = indicator(self.cluster, G)
         u0, u1 = self._restricted(j)
@@ -180,21 +159,68 @@ class LinearFit:
             Qt = self.Tt(Z) - self.A.T @ (self.Xt.T @ Z)  # n x chunk: R' diag(a) C'
             P0[lo: lo + 64] = (Qt.T @ (self.y - u0))[:, None] + np.asarray(C @ (Qt * u0[:, None])).T @ W
             P1[lo: lo + 64] = (Qt.T @ (-u1))[:, None] + np.asarray(C @ (Qt * u1[:, None])).T @ W
-        s00 = (P0 * P0).sum(0)
-        s01 = (P0 * P1).sum(0)
-        s11 = (P1 * P1).sum(0)
-        c = self.factor
         se_obs = float(np.sqrt(max(self.cov()[j, j], 0.0)))
-        theta = float(self.theta[j])
+        return wild_pfun(float(self.theta[j]), se_obs, self.factor, th_a0, th_a1, P0, P1)
 
-        def pval(v):
-            num = th_a0 + v * th_a1 - v
-            var = c * (s00 + 2 * v * s01 + v * v * s11)
-            tstar = num / np.sqrt(np.maximum(var, 1e-300))
-            t = (theta - v) / se_obs if se_obs > 0 else np.inf
-            return float(np.mean(np.abs(tstar) >= abs(t)))
 
-        return pval
+def wild_weights(kind: str, G: int, draws: int, seed) -> np.ndarray:
+    """G x draws wild bootstrap weights per cluster (``kind`` "webb" or "rademacher"), seeded."""
+    if kind not in WILD_WEIGHTS:
+        raise OptionError(f"wild weights={kind!r}: choose one of {', '.join(WILD_WEIGHTS)}")
+    return _weights(kind, (G, draws), np.random.default_rng(seed))
+
+
+def wild_pfun(theta: float, se_obs: float, factor: float, th0, th1, P0, P1):
+    """v -> restricted wild cluster bootstrap p-value of H0 theta = v, for any estimator linear in y: the draws'
+    estimates are th0 + v th1 (B,) and their cluster influences P0 + v P1 (G x B); the draw's SE is
+    sqrt(factor * sum_g psi*_g^2) and p(v) = share of |t*(v)| >= |t(v)| (one engine for every radiation
+    estimator: LinearFit and the Callaway-Sant'Anna aggregates)."""
+    s00 = (P0 * P0).sum(0)
+    s01 = (P0 * P1).sum(0)
+    s11 = (P1 * P1).sum(0)
+
+    def pval(v):
+        num = th0 + v * th1 - v
+        var = factor * (s00 + 2 * v * s01 + v * v * s11)
+        tstar = num / np.sqrt(np.maximum(var, 1e-300))
+        t = (theta - v) / se_obs if se_obs > 0 else np.inf
+        return float(np.mean(np.abs(tstar) >= abs(t)))
+
+    return pval
+
+
+def wild_interval(pval, theta: float, se_obs: float, level: float) -> tuple[float, float]:
+    """The interval {v: p(v) > 1 - level} by bisection outwards from theta (test inversion)."""
+    alpha = 1 - level
+    span = max(se_obs, 1e-12)
+
+    def edge(sign):
+        inside = theta
+        out = theta + sign * span
+        k = 0
+        while pval(out) > alpha and k < 40:
+            inside, out = out, theta + sign * span * 2 ** (k + 1)
+            k += 1
+        for _ in range(40):
+            mid = (inside + out) / 2
+            if pval(mid) > alpha:
+                inside = mid
+            else:
+                out = mid
+        return (inside + out) / 2
+
+    return edge(-1.0), edge(+1.0)
+
+
+def conley_cov(P: np.ndarray, coords: np.ndarray, cutoff_km: float, factor: float = 1.0) -> np.ndarray:
+    """Bartlett-kernel spatial HAC ``factor * P' K P`` from G x k cluster influences ``P`` and cluster
+    coordinates ``coords`` (G x 2: lon, lat), K = max(0, 1 - d/cutoff) on great-circle km."""
+    from geo.boundaries import great_circle_km
+
+    lon, lat = coords[:, 0], coords[:, 1]
+    d = great_circle_km(lon[:, None], lat[:, None], lon[None, :], lat[None, :])
+    K = np.clip(1.0 - d / cutoff_km, 0.0, None)
+    return factor * (P.T @ K @ P)
 
 
 def wald_test(fit: LinearFit, idx, *, draws: int = 0, weights: str = "webb", seed=None) -> dict:

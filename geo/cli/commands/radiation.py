@@ -189,7 +189,8 @@ def _check_years(cor, what):
     default="imputation",
     show_default=True,
     help="imputation: BJS/Gardner two-stage with rings (robust to heterogeneous and dynamic effects); cs: "
-    "Callaway-Sant'Anna ATT(g,t) per entry ring, not-yet-exposed controls (--inference cluster only); stacked: "
+    "Callaway-Sant'Anna ATT(g,t) per ring held in year t (--control-group; --controls by outcome regression on "
+    "their base-year values; not with count exposure); stacked: "
     "stacked DID with clean controls; twfe: classic two-way fixed effects (biased under dynamic effects).",
 )
 @click.option(
@@ -204,7 +205,7 @@ def _check_years(cor, what):
     "--inference",
     default=None,
     metavar="cluster|wild|ri|conley[:KM]",
-    help="Default wild (cluster for --estimator cs). wild: restricted wild cluster bootstrap (Webb weights, "
+    help="Default wild. wild: restricted wild cluster bootstrap (Webb weights, "
     "--draws, --seed; seed 0 when not given); "
     "cluster: clustered by unit, t(G-1) (over-covers less than nominal with few zones); ri: randomization "
     "inference over placebo zones (--placebo); conley:KM: spatial HAC with a KM cutoff (default 200).",
@@ -213,6 +214,8 @@ def _check_years(cor, what):
               help="Bootstrap draws (wild) or placebo draws (ri).")
 @click.option("--placebo", type=click.Choice(["zones", "years"]), default="zones", show_default=True,
               help="Randomization inference: move the zones to random cities, or permute their approval years.")
+@click.option("--control-group", type=click.Choice(["notyet", "never"]), default="notyet", show_default=True,
+              help="--estimator cs: compare with never or not-yet exposed units (notyet), or never exposed only.")
 @click.option("--event-study", is_flag=True, help="Also fit the event study (leads and lags) to check pre-trends.")
 @click.option("--window", default="5,5", show_default=True, help="Event-study/stacked window: years before,after.")
 @click.option(
@@ -245,8 +248,8 @@ def _check_years(cor, what):
 def command(
     data_path, id_col, y, time_col, controls, boundaries_path, boundary_id, scope, zones_path, zone_kind, zone_crs,
     bands, corridor_cities, corridor_year, corridor_file, assign, estimator, exposure, inference, draws, placebo,
-    event_study, window, spatial, spatial_model, spatial_weights, reach_rule, reach_step, reach_max, reach_folds,
-    weights_spec, seed, out_path, as_json,
+    control_group, event_study, window, spatial, spatial_model, spatial_weights, reach_rule, reach_step, reach_max,
+    reach_folds, weights_spec, seed, out_path, as_json,
 ):
     """How far does a zone's effect reach? Distance-band DID around zones or a corridor.
 
@@ -293,7 +296,7 @@ def command(
             kinds=treatment_kinds(zone_kind, zones), inference=inference, draws=draws, placebo=placebo,
             event=event_study, spatial=spatial, spatial_model=spatial_model, spatial_weights=spatial_weights,
             weights=weights_spec, window=win, seed=seed, synthetic=ud.synthetic, reach=reach_rule,
-            reach_step_km=reach_step, reach_max_km=reach_max, reach_folds=reach_folds,
+            reach_step_km=reach_step, reach_max_km=reach_max, reach_folds=reach_folds, control_group=control_group,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     if out_path:
