@@ -370,6 +370,11 @@ def main(argv=None):
         files = [Path(f) for f in a.combine]
         res = pd.concat([pd.read_csv(f) for f in files if f.name.endswith("_rows.csv")] or [pd.DataFrame()])
         pre = pd.concat([pd.read_csv(f) for f in files if f.name.endswith("_pre.csv")] or [pd.DataFrame()])
+        # split runs may overlap (same design and seed): keep each replication once
+        if len(res):
+            res = res.drop_duplicates(["design", "estimator", "inference", "group", "rep"])
+        if len(pre):
+            pre = pre.drop_duplicates(["design", "rep"])
         timing = json.loads(Path(a.out + "_timing.json").read_text()) if Path(a.out + "_timing.json").exists() else None
         _write(a.out, res, pre, timing, a.wild_draws, a.pretrend_draws, raw=False)
         return None

@@ -219,18 +219,22 @@ def wald_test(fit: LinearFit, idx, *, draws: int = 0, weights: str = "webb", see
         others = [i for i in range(X.shape[1]) if i not in idx]
         ur = fit.yt - (X[:, others] @ np.linalg.lstsq(X[:, others], fit.yt, rcond=None)[0] if others else 0.0)
         W = _weights(weights, (G, draws), rng)
-        Wr = W[fit.cluster]  # n x B: each row's cluster weight
-        # bootstrap samples y*_b = (y - ur) + ur * w_b; theta*_b = A y*_b and residuals R y*_b with R = T - Xt A,
-        # applied to all draws at once (one solve with B right-hand sides)
-        M = np.column_stack([fit.y - ur, ur[:, None] * Wr])
-        RM = fit.T(M) - fit.Xt @ (fit.A @ M)
-        E = RM[:, :1] + RM[:, 1:]  # n x B
         Ast = fit.A[idx]  # q x n
-        th = (Ast @ M[:, :1]) + Ast @ M[:, 1:]  # q x B
-        # psi*_g for each of the q parameters: sum over the rows of g of a_i e*_i
-        P = np.stack([np.asarray(C @ (Ast[r][:, None] * E)) for r in range(q)], axis=2)  # G x B x q
-        Vs = fit.factor * np.einsum("gbi,gbj->bij", P, P)
-        stars = np.einsum("ib,bij,jb->b", th, np.linalg.pinv(Vs), th)
+        base = fit.y - ur
+        Rb = fit.T(base[:, None]) - fit.Xt @ (fit.A @ base[:, None])  # n x 1
+        thb = Ast @ base
+        # bootstrap samples y*_b = (y - ur) + ur * w_b: theta*_b = A y*_b, residuals R y*_b with R = T - Xt A,
+        # for a block of draws at once (one solve with many right-hand sides; blocks bound the memory)
+        block = max(1, min(draws, 4_000_000 // max(len(base), 1)))
+        stars = np.empty(draws)
+        for lo in range(0, draws, block):
+            M = ur[:, None] * W[fit.cluster, lo: lo + block]  # n x b
+            E = Rb + fit.T(M) - fit.Xt @ (fit.A @ M)
+            th = thb[:, None] + Ast @ M  # q x b
+            # psi*_g for each of the q parameters: sum over the rows of g of a_i e*_i
+            P = np.stack([np.asarray(C @ (Ast[r][:, None] * E)) for r in range(q)], axis=2)  # G x b x q
+            Vs = fit.factor * np.einsum("gbi,gbj->bij", P, P)
+            stars[lo: lo + block] = np.einsum("ib,bij,jb->b", th, np.linalg.pinv(Vs), th)
         out["p_wild"] = float(np.mean(stars >= stat))
     return out
 
