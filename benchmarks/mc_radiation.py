@@ -449,7 +449,10 @@ def _write(out, res, pre, timing, wild_draws, pretrend_draws, raw=True):
             lines.append(f"| {r['design']} | {int(r['reps'])} | " + " | ".join(cells) + f" | {r['seconds']:.1f} |")
     if timing:
         lines += ["", "| one fit from a cold process (median of 3) | seconds |", "| --- | ---: |"]
-        lines += [f"| {k} | {v:.2f} |" for k, v in timing.items()]
+        lines += [f"| {k} | {v:.2f} |" for k, v in timing.items() if not k.startswith("load")]
+        if "load_average_1min" in timing:
+            lines.append(f"\nmachine load (1 min) during the timing: {timing['load_average_1min']:.1f} on 2 cores: "
+                         "read the ratio, not the seconds")
     atomic(out.with_suffix(".md"), "\n".join(lines) + "\n")
     return summ
 
