@@ -367,7 +367,7 @@ def main(argv=None):
     ap.add_argument("--combine", nargs="*", help="raw *_rows.csv / *_pre.csv files to summarise into --out")
     a = ap.parse_args(argv)
     if a.combine is not None:
-        files = [Path(f) for f in a.combine]
+        files = [Path(f) for f in a.combine if Path(f).stat().st_size > 1]  # a part without rows writes an empty file
         res = pd.concat([pd.read_csv(f) for f in files if f.name.endswith("_rows.csv")] or [pd.DataFrame()])
         pre = pd.concat([pd.read_csv(f) for f in files if f.name.endswith("_pre.csv")] or [pd.DataFrame()])
         # split runs may overlap (same design and seed): keep each replication once

@@ -119,7 +119,7 @@ def test_pretrend_tests_hotelling_scaling_on_a_single_group():
     rng = np.random.default_rng(4)
     G, q = 9, 3
     X = rng.standard_normal((G, q))  # one row per cluster: that cluster's lead vector
-    n = G * q  # rows: cluster g, lead k -> y = X[g, k]; theta_k = mean over clusters
+    # rows: cluster g, lead k -> y = X[g, k]; theta_k = mean over clusters
     cluster = np.repeat(np.arange(G), q)
     lead = np.tile(np.arange(q), G)
     y = X.ravel()

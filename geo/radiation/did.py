@@ -349,22 +349,10 @@ def event_study(
     wild cluster bootstrap p-value (``draws``; 0 skips it) and otherwise the small-G F (``p_f``, each group's
     own treated units as the clusters; None when a group has no more units than leads); ``test`` says which.
     """
-    check_choice("estimator", estimator, ("imputation", "twfe"))
-    pre, post = int(window[0]), int(window[1])
-    if pre < 2 or post < 0:
-        raise OptionError(f"window={window!r}: need at least two pre-periods (one is the reference)")
-    d = design(data, y, assignment, id=id, time=time, controls=controls)
-    order = {lab: i for i, lab in enumerate(d.labels)}
-    ss = np.random.SeedSequence(seed)
-    s_band, s_wild = ss.spawn(2)
+    d, pre, post, order, (s_band, s_wild) = _event_setup(data, y, assignment, id, time, controls, window,
+                                                          estimator, seed)
     if estimator == "twfe":
-        df, meta = twfe.event_columns(d, pre, post)
-        if not meta:
-            raise ModelError("no unit is treated within the panel years; nothing to estimate")
-        u = pd.factorize(df[d.id])[0]
-        t = pd.factorize(df[d.time], sort=True)[0]
-        cols = [m[2] for m in meta] + list(d.controls)
-        lf, kept = twfe.fit_fe_ols(df, d.y, cols, [u, t], u, int(df[d.time].nunique()))
+        df, meta, lf, kept = _twfe_event_fit(d, pre, post)
         V = lf.cov()
         z = critical_value(level, lf.dof)
         rows = []
@@ -449,23 +437,35 @@ def pretrend_test(data, y: str, assignment, *, id: str = "adcode", time: str = "
                   wild_weights: str = "webb", seed=None) -> pd.DataFrame:
     """The pre-trend tests of :func:`event_study` (same arguments, same seeds, same numbers) without its
     coefficients and bands: the ``pretrend`` table alone, for simulation studies."""
+    d, pre, post, order, (_, s_wild) = _event_setup(data, y, assignment, id, time, controls, window, estimator,
+                                                     seed)
+    if estimator == "twfe":
+        df, meta, lf, kept = _twfe_event_fit(d, pre, post)
+        return pd.DataFrame(_twfe_pretrend(d, df, meta, lf, kept, order, draws, wild_weights, s_wild))
+    return pd.DataFrame(_imputation_pretrend(d, pre, order, draws, wild_weights, s_wild)[2])
+
+
+def _event_setup(data, y, assignment, id, time, controls, window, estimator, seed):
+    """Checked options, the design, the reporting order and the two seeds (bands, bootstrap) of an event study."""
     check_choice("estimator", estimator, ("imputation", "twfe"))
     pre, post = int(window[0]), int(window[1])
     if pre < 2 or post < 0:
         raise OptionError(f"window={window!r}: need at least two pre-periods (one is the reference)")
     d = design(data, y, assignment, id=id, time=time, controls=controls)
     order = {lab: i for i, lab in enumerate(d.labels)}
-    _, s_wild = np.random.SeedSequence(seed).spawn(2)
-    if estimator == "twfe":
-        df, meta = twfe.event_columns(d, pre, post)
-        if not meta:
-            raise ModelError("no unit is treated within the panel years; nothing to estimate")
-        u = pd.factorize(df[d.id])[0]
-        t = pd.factorize(df[d.time], sort=True)[0]
-        lf, kept = twfe.fit_fe_ols(df, d.y, [m[2] for m in meta] + list(d.controls), [u, t], u,
-                                   int(df[d.time].nunique()))
-        return pd.DataFrame(_twfe_pretrend(d, df, meta, lf, kept, order, draws, wild_weights, s_wild))
-    return pd.DataFrame(_imputation_pretrend(d, pre, order, draws, wild_weights, s_wild)[2])
+    return d, pre, post, order, np.random.SeedSequence(seed).spawn(2)
+
+
+def _twfe_event_fit(d, pre, post):
+    """The dynamic TWFE regression: (frame with event columns, [(label, k, column)], LinearFit, kept columns)."""
+    df, meta = twfe.event_columns(d, pre, post)
+    if not meta:
+        raise ModelError("no unit is treated within the panel years; nothing to estimate")
+    u = pd.factorize(df[d.id])[0]
+    t = pd.factorize(df[d.time], sort=True)[0]
+    lf, kept = twfe.fit_fe_ols(df, d.y, [m[2] for m in meta] + list(d.controls), [u, t], u,
+                               int(df[d.time].nunique()))
+    return df, meta, lf, kept
 
 
 def _twfe_pretrend(d, df, meta, lf, kept, order, draws, weights, seed):
