@@ -275,8 +275,8 @@ def pretrend_tests(fit: LinearFit, groups, *, draws: int = 0, weights: str = "we
       (nearly) independent; they are combined by summing chi2_q^{-1}(1 - p_l) and referring the sum to
       chi-square(sum q_l) (exact under independence; it equals the usual Wald test when every G_l is large).
       Groups without a valid small-G F are left out of the combination (named in ``note``).
-    * with ``draws`` > 0, the restricted wild cluster bootstrap p-value of each group's Wald statistic and of
-      the joint one (:func:`wald_test`).  It is the reported ``p`` whenever it is computed, since it needs no
+    * with ``draws`` > 0, the restricted wild cluster bootstrap p-value of each group's Wald statistic (not for
+      groups with G_l <= q, whose covariance is singular) and of the joint one over all leads (:func:`wald_test`).  It is the reported ``p`` whenever it is computed, since it needs no
       normality and holds its size with 5 zones in the Monte Carlo; otherwise ``p`` is the small-G F.
     """
     from scipy.special import chdtrc, chdtri
@@ -291,13 +291,16 @@ def pretrend_tests(fit: LinearFit, groups, *, draws: int = 0, weights: str = "we
         all_idx += idx
         row = {"band": label, **_hotelling(fit, idx, n_treated), "note": ""}
         if row["p_f"] is None:
+            # the group's clustered covariance has rank < q: its own Wald statistic (and a bootstrap of it) is
+            # meaningless; its leads still enter the joint bootstrap test ("all"), whose size was checked
             left_out.append(label)
-            row["note"] = (f"{n_treated} treated unit(s) for {len(idx)} leads: too few for an analytic test "
-                           "(need more units than leads)")
+            row["note"] = (f"{n_treated} treated unit(s) for {len(idx)} leads: too few for a test of this group "
+                           "(need more units than leads); its leads enter the joint bootstrap test")
+            row["p_wild"] = None
         else:
             chis.append(float(chdtri(len(idx), max(row["p_f"], 1e-300))) if row["p_f"] < 1 else 0.0)
             qs.append(len(idx))
-        row["p_wild"] = wald_test(fit, idx, draws=draws, weights=weights, seed=s)["p_wild"] if draws else None
+            row["p_wild"] = wald_test(fit, idx, draws=draws, weights=weights, seed=s)["p_wild"] if draws else None
         rows.append(row)
     if not rows:
         return rows
