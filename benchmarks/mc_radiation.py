@@ -23,7 +23,8 @@ Data-generating process (every draw labelled synthetic; seeds fixed per design a
   0-100 km +0.02, 100-200 km 0, 200-300 km 0), unbalanced (static, 25 % of unit-years missing completely at
   random, redrawn each replication), control (static, plus a control x_it = 0.5 c_i (t-2000)/23 + 0.1 v_it,
   c_i = 1 for units ever exposed and 0 otherwise, v_it ~ N(0,1): without x the exposed units trend apart,
-  so x must be controlled for; x is not affected by the treatment).
+  so x must be controlled for; x is not affected by the treatment), overlapping_iid (overlapping with serially
+  independent errors of the same variance, rho 0: isolates the serial correlation).
 * truth of a group = mean of its own effect over its exposed unit-years in the estimation sample (the
   imputation estimand; TWFE and stacked are judged against the same number); with two kinds the effects of
   the two kinds add up and each label is judged on its own part.
@@ -68,6 +69,7 @@ DESIGNS = {
     "two_kinds": dict(n_zones=30, dynamic=False, seed=404, kinds=True),
     "unbalanced": dict(n_zones=15, dynamic=False, seed=101, missing=0.25),
     "control": dict(n_zones=15, dynamic=False, seed=101, control=True),
+    "overlapping_iid": dict(n_zones=40, dynamic=False, seed=202, rho=0.0),
 }
 
 
@@ -100,16 +102,17 @@ def true_effects(ex, dynamic, kinds):
     return out
 
 
-def simulate(units, ex, tau, seed, *, missing=0.0, control=False):
+def simulate(units, ex, tau, seed, *, missing=0.0, control=False, rho=0.5):
     rng = np.random.default_rng(seed)
     n, nt = len(units), len(YEARS)
     a = 0.3 * rng.standard_normal(n)
     tt = np.arange(nt)
     g = 0.05 * tt - 0.001 * tt**2
     u = np.zeros((nt, n))
-    u[0] = 0.05 / np.sqrt(1 - 0.25) * rng.standard_normal(n)
+    sd = 0.05 / np.sqrt(1 - 0.25)  # stationary sd of the AR(1) with rho 0.5, kept for every rho
+    u[0] = sd * rng.standard_normal(n)
     for k in range(1, nt):
-        u[k] = 0.5 * u[k - 1] + 0.05 * rng.standard_normal(n)
+        u[k] = rho * u[k - 1] + sd * np.sqrt(1 - rho**2) * rng.standard_normal(n)
     y = a[None, :] + g[:, None] + u  # year-major, as the exposure table
     df = ex.table[["id", "year"]].rename(columns={"id": "adcode"}).copy()
     df["y_synthetic"] = y.ravel() + sum(tau.values())
@@ -208,7 +211,7 @@ def run_design(name, spec, reps, wild_draws, units, peer=True, log=None, on_rep=
     rows, pre = [], []
     for r in range(first_rep, first_rep + reps):
         df = simulate(units, ex, tau, seed=spec["seed"] * 1000 + r, missing=spec.get("missing", 0.0),
-                      control=bool(controls))
+                      control=bool(controls), rho=spec.get("rho", 0.5))
         truth, d = truths(ex, tau, df, controls)
         for est in estimators if effects else ():
             if est == "imputation":
