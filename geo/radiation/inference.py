@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
-from geo.errors import OptionError
+from geo.errors import ModelError, OptionError
 
 from geo.radiation._common import p_f as _p_f
 from geo.radiation._fe import indicator
@@ -212,6 +212,8 @@ def wald_test(fit: LinearFit, idx, *, draws: int = 0, weights: str = "webb", see
     p_f = float(_p_f(stat / q, q, fit.dof))
     out = {"stat": stat, "df": q, "p": p_f, "p_wild": None}
     if draws:
+        if fit.T is None:  # an estimator must state T for the bootstrap of joint tests
+            raise ModelError("this fit does not carry its residual map T; the bootstrap Wald test needs it")
         rng = np.random.default_rng(seed)
         G = fit.G
         C = indicator(fit.cluster, G)
