@@ -196,7 +196,7 @@ def _mc():
 def test_monte_carlo_fast_mode(china):
     """benchmarks/mc_radiation.py in fast mode: the imputation estimator is unbiased within Monte Carlo error."""
     mc = _mc()
-    res, pre = mc.run_design("static", mc.DESIGNS["static"], 4, 0, china, peer=False)
+    res, pre = mc.run_design("static", mc.DESIGNS["static"], 4, 0, china, peer=False, pretrend=True)
     s = mc.summarise(res)
     imp = s[(s["estimator"] == "imputation")]
     for r in imp.itertuples():

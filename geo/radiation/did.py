@@ -8,15 +8,16 @@ import pandas as pd
 from geo.errors import ModelError, OptionError, check_choice
 from geo.radiation import cs as cs_mod
 from geo.radiation import imputation, stacked, twfe
-from geo.radiation._common import critical_value, p_chi2, p_f, p_norm, p_t
+from geo.radiation._common import critical_value, p_f, p_norm, p_t
 from geo.radiation.design import Design, design
 from geo.radiation.inference import (
-    LinearFit, conley_cov, parse_inference, sup_t_critical, wald_test, wild_interval, wild_pfun,
+    LinearFit, conley_cov, parse_inference, pretrend_tests, sup_t_critical, wald_test, wild_interval,
+    wild_pfun,
 )
 from geo.radiation.inference import wild_weights as wild_draws
 from geo.radiation.results import BandDID, EventStudy, reach
 
-__all__ = ["ESTIMATORS", "band_did", "event_study", "apply_inference", "estimate"]
+__all__ = ["ESTIMATORS", "band_did", "event_study", "pretrend_test", "apply_inference", "estimate"]
 
 ESTIMATORS = ("imputation", "cs", "stacked", "twfe")
 
@@ -429,34 +430,24 @@ def event_study(
     """Effects by group and years since first exposure, with pre-trend tests.
 
     ``estimator="imputation"`` (default): lags 0..window[1] (binned) from the imputation estimator, leads
-    -window[0]..-1 and the pre-trend test from BJS's regression on untreated rows (Wald against F(q, G-1)
-    and its restricted wild cluster bootstrap p-value with ``draws``; 0 skips it); uniform sup-t bands.
+    -window[0]..-1 and the pre-trend test from BJS's regression on untreated rows; uniform sup-t bands.
     ``estimator="twfe"``: the classic dynamic TWFE regression (reference year -1, end points binned,
-    never-exposed units the comparison; Wald chi-square pre-trend tests).
+    never-exposed units the comparison).
+    Pre-trend tests (``pretrend``; :func:`geo.radiation.inference.pretrend_tests`): ``p`` is the restricted
+    wild cluster bootstrap p-value (``draws``; 0 skips it) and otherwise the small-G F (``p_f``, each group's
+    own treated units as the clusters; None when a group has no more units than leads); ``test`` says which.
     ``estimator="cs"``: the Callaway-Sant'Anna dynamic aggregation by group and e = t - g for -pre <= e <= post
     (universal base g-1, so e = -1 is the reference; cells beyond the window are not shown, nothing binned;
     ``control_group`` as in :func:`band_did`); pre-trend test: clustered Wald on the placebo effects e <= -2
     (influence-function covariance) against F(q, G-1) and, with ``draws``, its wild cluster bootstrap p-value
     (outcomes redrawn from the imputation model's residuals, where H0 holds; covariance recomputed per draw).
     """
-    check_choice("estimator", estimator, ("imputation", "twfe", "cs"))
-    pre, post = int(window[0]), int(window[1])
-    if pre < 2 or post < 0:
-        raise OptionError(f"window={window!r}: need at least two pre-periods (one is the reference)")
-    d = design(data, y, assignment, id=id, time=time, controls=controls)
-    order = {lab: i for i, lab in enumerate(d.labels)}
-    ss = np.random.SeedSequence(seed)
-    s_band, s_wild = ss.spawn(2)
+    d, pre, post, order, (s_band, s_wild) = _event_setup(data, y, assignment, id, time, controls, window,
+                                                          estimator, seed)
     if estimator == "cs":
         return _event_study_cs(d, y, pre, post, level, order, s_band, control_group, draws, wild_weights, s_wild)
     if estimator == "twfe":
-        df, meta = twfe.event_columns(d, pre, post)
-        if not meta:
-            raise ModelError("no unit is treated within the panel years; nothing to estimate")
-        u = pd.factorize(df[d.id])[0]
-        t = pd.factorize(df[d.time], sort=True)[0]
-        cols = [m[2] for m in meta] + list(d.controls)
-        lf, kept = twfe.fit_fe_ols(df, d.y, cols, [u, t], u, int(df[d.time].nunique()))
+        df, meta, lf, kept = _twfe_event_fit(d, pre, post)
         V = lf.cov()
         z = critical_value(level, lf.dof)
         rows = []
@@ -472,18 +463,13 @@ def event_study(
                          "ci_lower": 0.0, "ci_upper": 0.0, "_j": -1})
         table = pd.DataFrame(rows)
         table = _sup_t(table, V, level, s_band)
-        pre_rows, leads_all = [], []
-        for lab in sorted({m[0] for m in meta}, key=order.get):
-            leads = [lf.names.index(c) for g, k, c in meta if g == lab and k < -1 and c in kept]
-            leads_all += leads
-            pre_rows.append(_chi2(lf, V, leads, lab))
-        pre_rows.append(_chi2(lf, V, leads_all, "all"))
+        pre_rows = _twfe_pretrend(d, df, meta, lf, kept, order, draws, wild_weights, s_wild)
         return EventStudy(
             y=y, estimator="TWFE event study (unit and year fixed effects), SEs clustered by unit (Stata convention, "
-            "t with G-1 df); pre-trend tests are Wald chi-square (over-reject with few treated units)",
+            "t with G-1 df); leads relative to year -1; biased under dynamic effects with staggered timing",
             table=_sort(table, order), pretrend=pd.DataFrame(pre_rows), window=(pre, post), n_obs=len(df),
             n_units=int(df[d.id].nunique()), always_treated=d.always, level=level, reference_period=-1,
-            pretrend_method="clustered Wald, chi-square", method="twfe",
+            pretrend_method="TWFE leads -pre..-2; " + _pretrend_text(draws, wild_weights), method="twfe",
         )
     fs = imputation.first_stage(d)
     X, meta = imputation.event_columns(fs, d, post)
@@ -498,8 +484,7 @@ def event_study(
                      "p": float(p_t(b / s, lf.dof)) if s > 0 else np.nan,
                      "ci_lower": b - z * s, "ci_upper": b + z * s, "_j": j})
     lags = _sup_t(pd.DataFrame(rows), V, level, s_band)
-    plf, pmeta = imputation.pretrend(d, pre)
-    pre_rows = []
+    plf, pmeta, pre_rows = _imputation_pretrend(d, pre, order, draws, wild_weights, s_wild)
     tables = [lags]
     if plf is not None:
         PV = plf.cov()
@@ -511,15 +496,6 @@ def event_study(
                          "p": float(p_t(b / s, plf.dof)) if s > 0 else np.nan,
                          "ci_lower": b - zp * s, "ci_upper": b + zp * s, "_j": j})
         tables.append(_sup_t(pd.DataFrame(prow), PV, level, s_band))
-        children = s_wild.spawn(len(d.cols) + 1)
-        all_idx = []
-        for n, lab in enumerate(sorted({m[0] for m in pmeta}, key=order.get)):
-            ix = [j for j, m in enumerate(pmeta) if m[0] == lab]
-            all_idx += ix
-            w = wald_test(plf, ix, draws=draws, weights=wild_weights, seed=children[n])
-            pre_rows.append({"band": lab, "wald": w["stat"], "df": w["df"], "p": w["p"], "p_wild": w["p_wild"]})
-        w = wald_test(plf, all_idx, draws=draws, weights=wild_weights, seed=children[-1])
-        pre_rows.append({"band": "all", "wald": w["stat"], "df": w["df"], "p": w["p"], "p_wild": w["p_wild"]})
     table = pd.concat(tables, ignore_index=True)
     return EventStudy(
         y=y, estimator="imputation event study (BJS/Gardner with rings): lags from the imputed effects by years "
@@ -527,8 +503,7 @@ def event_study(
         "two-stage GMM clustered SEs, uniform sup-t bands",
         table=_sort(table, order), pretrend=pd.DataFrame(pre_rows), window=(pre, post), n_obs=len(fs.df),
         n_units=int(fs.df[d.id].nunique()), always_treated=d.always, level=level, reference_period=None,
-        pretrend_method="BJS test on unexposed rows: clustered Wald/q against F(q, G-1)"
-        + (f"; p_wild: restricted wild cluster bootstrap, {draws} {wild_weights} draws" if draws else ""),
+        pretrend_method="BJS test on unexposed rows; " + _pretrend_text(draws, wild_weights),
         method="imputation",
     )
 
@@ -571,6 +546,13 @@ def _event_study_cs(d, y, pre, post, level, order, s_band, control, draws, wild_
             W = wild_draws(wild_weights, f.G, draws, children[n])
             stars = cs_mod.wild_wald(c, Om[ix], U, W, f.factor)
             row["p_wild"] = float(np.mean(stars >= row["wald"]))
+        # the same keys as the imputation/TWFE pre-trend rows: ``p`` is the wild bootstrap's when computed (the
+        # analytic F on all units as clusters over-rejects with few zones: 0.97 at 5 % with 5 zones, 0.30 with 15)
+        row["p_f"], row["df_den"] = row["p"], dof
+        if row.get("p_wild") is not None:
+            row["p"], row["test"] = row["p_wild"], "wild bootstrap"
+        else:
+            row["test"] = "F(q, G-1); over-rejects with few zones"
         pre_rows.append(row)
     return EventStudy(
         y=y, estimator="Callaway & Sant'Anna (2021) dynamic aggregation by group held in t and e = t - g, "
@@ -613,9 +595,69 @@ def _sort(table, order):
     return table.reset_index(drop=True)
 
 
-def _chi2(lf, V, idx, label):
-    if not idx:
-        return {"band": label, "wald": np.nan, "df": 0, "p": np.nan, "p_wild": None}
-    b = lf.theta[idx]
-    stat = float(b @ np.linalg.pinv(V[np.ix_(idx, idx)]) @ b)
-    return {"band": label, "wald": stat, "df": len(idx), "p": float(p_chi2(stat, len(idx))), "p_wild": None}
+def pretrend_test(data, y: str, assignment, *, id: str = "adcode", time: str = "year", controls=(),
+                  window: tuple[int, int] = (5, 5), estimator: str = "imputation", draws: int = 999,
+                  wild_weights: str = "webb", seed=None) -> pd.DataFrame:
+    """The pre-trend tests of :func:`event_study` (same arguments, same seeds, same numbers) without its
+    coefficients and bands: the ``pretrend`` table alone, for simulation studies."""
+    d, pre, post, order, (_, s_wild) = _event_setup(data, y, assignment, id, time, controls, window, estimator,
+                                                     seed)
+    if estimator == "cs":
+        s_band, s_wild = np.random.SeedSequence(seed).spawn(2)
+        return _event_study_cs(d, y, pre, post, 0.95, order, s_band, "notyet", draws, wild_weights, s_wild).pretrend
+    if estimator == "twfe":
+        df, meta, lf, kept = _twfe_event_fit(d, pre, post)
+        return pd.DataFrame(_twfe_pretrend(d, df, meta, lf, kept, order, draws, wild_weights, s_wild))
+    return pd.DataFrame(_imputation_pretrend(d, pre, order, draws, wild_weights, s_wild)[2])
+
+
+def _event_setup(data, y, assignment, id, time, controls, window, estimator, seed):
+    """Checked options, the design, the reporting order and the two seeds (bands, bootstrap) of an event study."""
+    check_choice("estimator", estimator, ("imputation", "twfe", "cs"))
+    pre, post = int(window[0]), int(window[1])
+    if pre < 2 or post < 0:
+        raise OptionError(f"window={window!r}: need at least two pre-periods (one is the reference)")
+    d = design(data, y, assignment, id=id, time=time, controls=controls)
+    order = {lab: i for i, lab in enumerate(d.labels)}
+    return d, pre, post, order, np.random.SeedSequence(seed).spawn(2)
+
+
+def _twfe_event_fit(d, pre, post):
+    """The dynamic TWFE regression: (frame with event columns, [(label, k, column)], LinearFit, kept columns)."""
+    df, meta = twfe.event_columns(d, pre, post)
+    if not meta:
+        raise ModelError("no unit is treated within the panel years; nothing to estimate")
+    u = pd.factorize(df[d.id])[0]
+    t = pd.factorize(df[d.time], sort=True)[0]
+    lf, kept = twfe.fit_fe_ols(df, d.y, [m[2] for m in meta] + list(d.controls), [u, t], u,
+                               int(df[d.time].nunique()))
+    return df, meta, lf, kept
+
+
+def _twfe_pretrend(d, df, meta, lf, kept, order, draws, weights, seed):
+    """Pre-trend tests on the TWFE event study's leads (k <= -2), treated clusters = units with a lead row."""
+    groups = []
+    for lab in sorted({m[0] for m in meta}, key=order.get):
+        lead_cols = [c for g, k, c in meta if g == lab and k < -1 and c in kept]
+        n_treated = int(df.loc[df[lead_cols].to_numpy().any(axis=1), d.id].nunique()) if lead_cols else 0
+        groups.append((lab, [lf.names.index(c) for c in lead_cols], n_treated))
+    return pretrend_tests(lf, groups, draws=draws, weights=weights, seed=seed)
+
+
+def _imputation_pretrend(d, pre, order, draws, weights, seed):
+    """BJS's test regression on the unexposed rows and its pre-trend tests: (LinearFit, [(label, k)], rows)."""
+    plf, pmeta, support = imputation.pretrend(d, pre)
+    if plf is None:
+        return None, [], []
+    groups = [(lab, [j for j, m in enumerate(pmeta) if m[0] == lab], support.get(lab, 0))
+              for lab in sorted({m[0] for m in pmeta}, key=order.get)]
+    return plf, pmeta, pretrend_tests(plf, groups, draws=draws, weights=weights, seed=seed)
+
+
+def _pretrend_text(draws, weights):
+    small = ("small-G F: each group's clustered Wald statistic as Hotelling's T^2 over its own treated units, "
+             "F(q, G_l - q); groups combined for 'all' (sum of chi-square quantiles of their p-values)")
+    if draws:
+        return (f"p = restricted wild cluster bootstrap of the Wald statistic ({draws} {weights} draws); "
+                f"p_f = {small}")
+    return f"p = {small}; no bootstrap (draws=0)"

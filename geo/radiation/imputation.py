@@ -23,9 +23,10 @@ variance (which needs their auxiliary-model choice).
 
 Pre-trends (BJS Test 1): on the untreated rows only, y on unit and year
 effects, controls and lead indicators 1[t - first_i = k, entry group l] for
-k = -pre..-1; the joint test that the leads are zero uses the clustered Wald
-statistic against F(q, G-1) and, by default, its restricted wild cluster
-bootstrap p-value.  Using untreated rows only keeps the test from being
+k = -pre..-1; the tests that the leads are zero are those of
+:func:`geo.radiation.inference.pretrend_tests` (small-G F with the group's own
+treated units as clusters, and by default the restricted wild cluster
+bootstrap, which is then the reported p).  Using untreated rows only keeps the test from being
 contaminated by the effects (BJS 2024, section 4.4).
 
 Units exposed in their first year with data have no untreated year and are
@@ -101,7 +102,7 @@ def second_stage(fs: FirstStageFit, X: np.ndarray, names) -> LinearFit:
     G = fs.G
     return LinearFit(
         names=tuple(names), theta=theta, A=A, Xt=X, yt=fs.yt, y=fs.y, resid=resid, cluster=fs.unit,
-        Tt=lambda Z: Z - fs.fs.Ht(Z), factor=G / (G - 1),
+        Tt=lambda Z: Z - fs.fs.Ht(Z), T=lambda Z: Z - fs.fs.H(Z), factor=G / (G - 1),
         convention="two-stage GMM cluster-robust (Gardner 2021 / did2s), clustered by unit, factor G/(G-1); t(G-1)",
     )
 
@@ -140,7 +141,8 @@ def cohort_columns(fs: FirstStageFit, d):
 
 
 def pretrend(d, pre: int):
-    """BJS test regression on untreated rows: (LinearFit, [(label, k)]) with leads k = -pre..-1."""
+    """BJS test regression on untreated rows: (LinearFit, [(label, k)], {label: units with a lead row}) with
+    leads k = -pre..-1 (the last: the number of treated clusters behind each group's leads)."""
     df = d.df
     unt = df[df["untreated"]].reset_index(drop=True)
     rel = (unt[d.time] - unt["first"]).to_numpy()
@@ -155,9 +157,11 @@ def pretrend(d, pre: int):
                 cols.append(name)
                 meta.append((lab, k))
     if not cols:
-        return None, []
+        return None, [], {}
     u = pd.factorize(unt[d.id])[0]
     t = pd.factorize(unt[d.time], sort=True)[0]
     lf, kept = fit_fe_ols(unt, d.y, cols + list(d.controls), [u, t], u, int(unt[d.time].nunique()))
     meta = [m for m, c in zip(meta, cols) if c in kept]
-    return lf, meta
+    has_lead = unt[cols].to_numpy().any(axis=1) & (rel < 0)
+    support = unt.loc[has_lead].assign(_e=ent[has_lead]).groupby("_e")[d.id].nunique().to_dict()
+    return lf, meta, {lab: int(n) for lab, n in support.items()}

@@ -211,9 +211,12 @@ class EventStudy:
     band_lower, band_upper (uniform sup-t band over each group's lags, and
     separately over its leads; equal to the pointwise interval for the TWFE
     event study's reference row).  ``pretrend``: per group and "all": band,
-    wald (the clustered Wald statistic), df, p (F(df, G-1) for the imputation
-    estimator's BJS test; chi-square for TWFE), p_wild (restricted wild
-    cluster bootstrap, when computed).
+    wald (the clustered Wald statistic), df (number of leads), p (the reported
+    p-value, named by ``test``: the restricted wild cluster bootstrap when
+    computed, else the small-G F), p_f (small-G F, Hotelling-type, with
+    df_den = treated_clusters - df; groups combined for "all"; None when a
+    group has no more treated units than leads), p_wild, treated_clusters,
+    note (see :func:`geo.radiation.inference.pretrend_tests`).
     """
 
     y: str
@@ -248,7 +251,9 @@ class EventStudy:
             })
         pre = [
             {"band": r["band"], "wald": _num(r["wald"]), "df": int(r["df"]), "p": _num(r["p"]),
-             "p_wild": _num(r.get("p_wild"))}
+             "test": r.get("test", ""), "p_f": _num(r.get("p_f")), "df_den": _num(r.get("df_den")),
+             "treated_clusters": _num(r.get("treated_clusters")), "p_wild": _num(r.get("p_wild")),
+             "note": r.get("note") or ""}
             for r in self.pretrend.to_dict("records")
         ]
         return {
@@ -273,15 +278,13 @@ class EventStudy:
             lines.append(f"  {band:>22}: {cells}")
         lines.append(f"  pre-trend tests (all leads = 0; {self.pretrend_method}):")
         for r in self.pretrend.to_dict("records"):
-            pw = r.get("p_wild")
-            if pw is not None and np.isfinite(pw):
-                lines.append(f"  {r['band']:>22}: wild bootstrap p = {pw:.3f} (Wald {r['wald']:.2f}, df {int(r['df'])}; "
-                             f"analytic p = {r['p']:.3f})")
-            else:
-                lines.append(f"  {r['band']:>22}: Wald = {r['wald']:.2f} (df {int(r['df'])}), p = {r['p']:.3f}")
-        if self.method == "imputation" and self.pretrend.get("p_wild") is not None:
-            lines.append("  read the wild bootstrap p: the analytic p over-rejects badly when few units are treated "
-                         "(Monte Carlo in BENCHMARKS.md, section Radiation)")
+            p, pf = r.get("p"), r.get("p_f")
+            ptxt = f"p = {p:.3f} ({r.get('test', '')})" if p is not None and np.isfinite(p) else "no valid test"
+            ftxt = f"; small-G F p = {pf:.3f}" if pf is not None and np.isfinite(pf) and r.get("p_wild") is not None \
+                else ""
+            note = f"; {r['note']}" if r.get("note") else ""
+            lines.append(f"  {r['band']:>22}: {ptxt} (Wald {r['wald']:.2f}, {int(r['df'])} leads, "
+                         f"{int(r.get('treated_clusters') or 0)} treated units{ftxt}{note})")
         return "\n".join(lines)
 
     __str__ = summary

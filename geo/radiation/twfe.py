@@ -73,7 +73,7 @@ def fit_fe_ols(df, y, cols, codes, cluster, n_second: int, *, convention: str | 
     conv = convention or "clustered by unit, factor G/(G-1)·(N-1)/(N-K) (Stata xtreg, fe vce(cluster)); t(G-1)"
     lf = LinearFit(
         names=tuple(kept), theta=theta, A=A, Xt=Xt, yt=yt, y=yv, resid=resid, cluster=cluster,
-        Tt=proj, factor=factor, convention=conv,
+        Tt=proj, T=proj, factor=factor, convention=conv,
     )
     return lf, kept
 
