@@ -8,6 +8,7 @@ noise) with a known reach: host +0.10, 0-100 km +0.05, 100-200 km +0.03, nothing
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -312,3 +313,24 @@ def test_cv_and_band_by_simulation(china):
     assert picked >= 4, picked
     assert band_ok >= 5, band_ok
     assert np.mean(point) >= 0.85, np.mean(point)
+
+
+def test_an_untestable_nearest_ring_is_unbounded_and_passed_over(capsys):
+    """The demo's 0-50 km ring holds two units: the wild bootstrap cannot reject any value there. The interval
+    is shown as unbounded (null in JSON, never a huge finite number) and the rings rule starts at the next ring."""
+    from geo.cli import main
+
+    demo = Path(__file__).resolve().parents[1] / "layers" / "demo_panel_synthetic.csv"
+    args = ["radiation", "--data", str(demo), "--y", "log_gdp_pc_synthetic", "--bands", "50,100,200,300",
+            "--draws", "199"]
+    assert main([*args, "--json"]) == 0
+    js = json.loads(capsys.readouterr().out)
+    near = next(b for b in js["bands"] if b["band"] == "0-50 km")
+    assert near["n_units"] == 2 and near["ci_lower"] is None and near["ci_upper"] is None
+    assert near["estimate"] is not None and near["se"] is not None
+    bounded = [b for b in js["bands"][2:] if b["ci_lower"] is not None]
+    assert len(bounded) == 3 and all(abs(b["ci_lower"]) < 1 and abs(b["ci_upper"]) < 1 for b in bounded)
+    assert js["reach_rule"] == "rings" and js["reach_km"] >= 100  # not 0 because of the untestable 0-50 km ring
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "unbounded (too few units)" in out and not re.search(r"\b(inf|nan)\b", out, re.I)

@@ -28,7 +28,7 @@ def _inference_text(method, cutoff, draws, weights, lf: LinearFit) -> str:
     if method == "wild":
         return (
             f"restricted wild cluster bootstrap (WCR) by unit, {draws} draws, {weights} weights: p-values for "
-            "effect = 0 and intervals by test inversion; se column = clustered SE ({lf.convention})"
+            f"effect = 0 and intervals by test inversion; se column = clustered SE ({lf.convention})"
         )
     if method == "conley":
         return f"Conley spatial HAC, Bartlett kernel, cutoff {cutoff:g} km between unit centroids, any serial " \

@@ -191,7 +191,12 @@ def wild_pfun(theta: float, se_obs: float, factor: float, th0, th1, P0, P1):
 
 
 def wild_interval(pval, theta: float, se_obs: float, level: float) -> tuple[float, float]:
-    """The interval {v: p(v) > 1 - level} by bisection outwards from theta (test inversion)."""
+    """The interval {v: p(v) > 1 - level} by bisection outwards from theta (test inversion).
+
+    A side the test never rejects (still p > 1 - level at theta +- 2**20 standard errors: a group with one or
+    two treated units, whose bootstrap distribution has a few atoms) is unbounded: -inf / +inf, which the
+    results show as "unbounded" (and JSON as null), never as a huge finite number.
+    """
     alpha = 1 - level
     span = max(se_obs, 1e-12)
 
@@ -199,7 +204,9 @@ def wild_interval(pval, theta: float, se_obs: float, level: float) -> tuple[floa
         inside = theta
         out = theta + sign * span
         k = 0
-        while pval(out) > alpha and k < 40:
+        while pval(out) > alpha:
+            if k >= 20:
+                return sign * np.inf
             inside, out = out, theta + sign * span * 2 ** (k + 1)
             k += 1
         for _ in range(40):

@@ -14,8 +14,16 @@ __all__ = ["BandDID", "EventStudy", "reach"]
 
 
 def reach(table: pd.DataFrame) -> float:
-    """Upper edge of the last ring, from the nearest, whose interval excludes zero with the nearest ring's sign."""
+    """Upper edge of the last ring, from the nearest, whose interval excludes zero with the nearest ring's sign.
+
+    Nearest rings whose interval is unbounded (one or two treated units: the wild bootstrap cannot reject
+    anything there) carry no evidence either way and are passed over; the run starts at the first ring with a
+    bounded interval (its lower edge is then not the zone, but the reach is still that ring's upper edge).
+    """
     bands = table[~table["band"].str.endswith("host")].reset_index(drop=True)
+    bounded = np.isfinite(bands["ci_lower"].to_numpy(float)) & np.isfinite(bands["ci_upper"].to_numpy(float))
+    if bounded.any() and not bounded[0]:
+        bands = bands.iloc[int(np.argmax(bounded)):].reset_index(drop=True)
     if bands.empty:
         return 0.0
     sign = np.sign(bands["estimate"].iat[0])
@@ -179,9 +187,9 @@ class BandDID:
             if not np.isfinite(r.estimate):  # a band with no exposed unit: nothing estimated, no NaN printed
                 lines.append(f"  {r.band:>{w}} {'—':>10} {'—':>9} {'—':>7}  {'no exposed unit':<20} {r.n_units:>5}")
                 continue
-            lines.append(
-                f"  {r.band:>{w}} {r.estimate:>10.4f} {r.se:>9.4f} {r.p:>7.3f}  [{r.ci_lower:.4f}, {r.ci_upper:.4f}] {r.n_units:>5}"
-            )
+            ci = (f"[{r.ci_lower:.4f}, {r.ci_upper:.4f}]" if np.isfinite(r.ci_lower) and np.isfinite(r.ci_upper)
+                  else "unbounded (too few units)")
+            lines.append(f"  {r.band:>{w}} {r.estimate:>10.4f} {r.se:>9.4f} {r.p:>7.3f}  {ci} {r.n_units:>5}")
         if self.controls_table is not None and len(self.controls_table):
             for name, r in self.controls_table.iterrows():
                 lines.append(f"  {name:>{w}} {r['estimate']:>10.4f} {r['se']:>9.4f} {r['p']:>7.3f}")
