@@ -229,13 +229,13 @@ def left_out(units, used_ids, *, weights: bool = True) -> tuple[dict, list]:
 def progress(*, disable: bool = False):
     """A rich progress bar on stderr (hidden with --json or when stderr is not a terminal)."""
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True)
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
+        MofNCompleteColumn(),  # "done/total", "done/?" while the total is unknown (never "N/None")
         TimeElapsedColumn(),
         console=console,
         disable=disable or not console.is_terminal,

@@ -2,7 +2,7 @@
 
 Each unit's colour is the cell of (class of x, class of y) in a 3×3 palette whose corners are
 "both low" (light grey), "x high" (teal), "y high" (pink) and "both high" (dark blue) — the scheme of
-Joshua Stevens' bivariate maps.  Classes come from mapclassify (quantiles by default), as for the
+Joshua Stevens' bivariate maps.  Classes are computed as mapclassify defines them (quantiles by default), as for the
 choropleth; units missing either value are hatched "no data" and counted.
 """
 
