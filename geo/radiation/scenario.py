@@ -212,9 +212,11 @@ def new_zone(fit, *, host=None, at=None, year: int, units=None, level: float = 0
         eff, lo, hi = _ring_effects(fit, tab, before, after, cand, is_new_host, level, draws, seed)
         model = "sar-rings"
         method = (
-            "spatial DID with rings: change = (I - rho W)^-1 (b dh + sum_k theta_k dR_k) for the new host dh and "
-            f"the ring exposures it changes ({fit.exposure_mode}); {int(level * 100)}% percentile interval over "
-            f"{draws} draws of (rho, b, theta) from the ML covariance"
+            "spatial DID with rings: change = (I - rho W)^-1 (b dh + " + ("g W dh + " if fit.wd else "")
+            + "sum_k theta_k dR_k) for the new host dh and "
+            f"the ring exposures it changes ({fit.exposure_mode}, geography of the fit's last year); "
+            f"{int(level * 100)}% percentile interval over {draws} draws of (rho, b, "
+            + ("g, " if fit.wd else "") + f"theta) from the ML covariance (seed {seed})"
         )
     elif isinstance(fit, BandDID):
         if fit.kinds:
@@ -266,37 +268,26 @@ def _ring_effects(fit, tab, before, after, cand, is_new_host, level, draws, seed
     pos = pd.Index(ids).get_indexer(tab.index)
     ok = pos >= 0
     n = len(ids)
-    rings = [lab for lab in fit.coefficients.index if lab not in ("rho", "host") and lab in _ring_names(fit)]
+    rings = list(fit.ring_labels)
     dh = np.zeros(n)
     dh[pos[ok & is_new_host & ~tab["host"].to_numpy()]] = 1.0
     dR = np.zeros((len(rings), 1, n))
     host_now = tab["host"].to_numpy() | is_new_host
-    for k, lab in enumerate(rings):
-        label = _ring_names(fit)[lab]
+    for k, label in enumerate(rings):
         if fit.exposure_mode == "count":
             add = (cand == label) & ~host_now
         else:
             add = ((after == label).astype(float) - (before == label).astype(float)) * ~tab["host"].to_numpy()
         dR[k, 0, pos[ok]] = np.asarray(add, float)[ok]
-    names = ["rho", "host", *rings]
-    mean = fit.coefficients.loc[names, "estimate"].to_numpy(float)
-    cols = ["rho"] + ["E_" + "".join(ch if ch.isalnum() else "_" for ch in c) for c in ["host", *[_ring_names(fit)[r] for r in rings]]]
-    V = fit.durbin.vcov.loc[cols, cols].to_numpy()
+    kr = 3 if fit.wd else 2
 
     def eff(th):
-        return zone_effects(fit.W, th[0], th[1], th[2:], dh[None, :], dR)[0]
+        return zone_effects(fit.W, th[0], th[1], th[kr:], dh[None, :], dR, g=th[2] if fit.wd else 0.0)[0]
 
-    point, lo, hi, _ = simulate_effects(eff, mean, V, draws=draws, seed=seed, level=level)
+    point, lo, hi, _ = simulate_effects(eff, fit.params.to_numpy(), fit.vcov.to_numpy(), draws=draws, seed=seed,
+                                        level=level)
     back = lambda v: np.where(ok, v[np.clip(pos, 0, None)], np.nan)  # noqa: E731
     return back(point), back(lo), back(hi)
-
-
-def _ring_names(fit) -> dict:
-    """coefficient name (``0_100_km``) -> ring label (``0-100 km``)."""
-    out = {}
-    for b in fit.assignment.bands:
-        out["".join(ch if ch.isalnum() else "_" for ch in b)] = b
-    return out
 
 
 def _sdm_effects(fit, d, level, draws, seed):
