@@ -140,7 +140,8 @@ def one_rep(world, design, rep, draws):
     return rows
 
 
-def run(designs=("balanced",), reps=3, draws=200, world=None, log=None):
+def run(designs=("balanced",), reps=3, draws=200, world=None, log=None, checkpoint=None):
+    """Replications in order; ``checkpoint(frame)`` is called every 5 (a long run keeps what it finished)."""
     world = world or World()
     rows = []
     for d in designs:
@@ -148,6 +149,8 @@ def run(designs=("balanced",), reps=3, draws=200, world=None, log=None):
             rows += one_rep(world, d, r, draws)
             if log:
                 print(f"{d} rep {r + 1}/{reps} ({rows[-1]['cpu_s']:.1f} s CPU)", file=log, flush=True)
+            if checkpoint and (r + 1) % 5 == 0:
+                checkpoint(pd.DataFrame(rows))
     return pd.DataFrame(rows)
 
 
@@ -186,19 +189,24 @@ def main(argv=None):
     a = ap.parse_args(argv)
     designs = ["balanced"] if a.fast else [d for d in a.designs.split(",") if d]
     reps = 3 if a.fast else a.reps
-    res = run(designs, reps, a.draws, log=sys.stderr)
-    s = summarise(res)
-    md = to_markdown(s, reps, a.draws)
-    print(md)
-    if not a.fast:
-        out = Path(a.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"synthetic_data": True, "reps": reps, "draws": a.draws, "truth": TRUTH, "designs": DESIGNS,
-                   "summary": s.to_dict("records"), "replications": res.to_dict("records")}
-        tmp = out.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(payload, indent=1))
-        tmp.replace(out.with_suffix(".json"))
-        out.with_suffix(".md").write_text(md)
+    out = None if a.fast else Path(a.out)
+
+    def write(res):
+        s = summarise(res)
+        done = int(res.groupby("design")["rep"].nunique().min())
+        md = to_markdown(s, done, a.draws)
+        if out is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            payload = {"synthetic_data": True, "reps": done, "reps_asked": reps, "draws": a.draws, "truth": TRUTH,
+                       "designs": DESIGNS, "summary": s.to_dict("records"), "replications": res.to_dict("records")}
+            for suffix, text in ((".json", json.dumps(payload, indent=1)), (".md", md)):
+                tmp = out.with_suffix(suffix + ".tmp")
+                tmp.write_text(text)
+                tmp.replace(out.with_suffix(suffix))
+        return md
+
+    res = run(designs, reps, a.draws, log=sys.stderr, checkpoint=write)
+    print(write(res))
 
 
 if __name__ == "__main__":

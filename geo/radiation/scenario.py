@@ -60,6 +60,8 @@ class Scenario:
     table: pd.DataFrame = field(repr=False)
     level: float
     method: str
+    draws: int | None = None
+    seed: object = None
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
@@ -98,6 +100,8 @@ class Scenario:
             "host": self.host,
             "method": self.method,
             "level": self.level,
+            "draws": self.draws,
+            "seed": self.seed if isinstance(self.seed, (int, type(None))) else str(self.seed),
             "units": units,
         }
 
@@ -239,10 +243,13 @@ def new_zone(fit, *, host=None, at=None, year: int, units=None, level: float = 0
     else:
         raise OptionError(f"fit must be a BandDID, SpatialDID or RingSpatialDID result, got {type(fit).__name__}")
     label = f"new zone at {tab.at[hid, 'name']} ({hid})" if host is not None else f"new zone at ({lon:.4f}, {lat:.4f})"
-    return _result(fit, tab, dist, before, after, eff, lo, hi, model, label, int(year), lon, lat, hid, level, method)
+    sim = model in ("sar-rings", "sdm")
+    return _result(fit, tab, dist, before, after, eff, lo, hi, model, label, int(year), lon, lat, hid, level, method,
+                   draws=int(draws) if sim else None, seed=seed if sim else None)
 
 
-def _result(fit, tab, dist, before, after, eff, lo, hi, model, label, year, lon, lat, hid, level, method):
+def _result(fit, tab, dist, before, after, eff, lo, hi, model, label, year, lon, lat, hid, level, method, *,
+            draws=None, seed=None):
     out = pd.DataFrame(
         {
             "name": tab["name"].to_numpy(),
@@ -258,7 +265,7 @@ def _result(fit, tab, dist, before, after, eff, lo, hi, model, label, year, lon,
     out = out.sort_values(["effect", "distance_km"], ascending=[False, True], kind="stable")
     return Scenario(
         y=fit.y, model=model, what=label, start_year=year, lon=lon, lat=lat, host=hid,
-        table=out, level=level, method=method,
+        table=out, level=level, method=method, draws=draws, seed=seed,
     )
 
 
