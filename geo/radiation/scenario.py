@@ -13,6 +13,13 @@ Two models, both fitted on the user's data and zones first:
     its own: each unit's change is ``coef[group under the corridor]`` (no
     existing corridor assumed), a transfer of the fitted band effects to the
     new geography.
+``sar-rings`` (a :class:`geo.radiation.RingSpatialDID`, the default spatial model)
+    Fitted on the time-varying exposure; a new zone adds a host (dh) and changes
+    the ring exposures of the units it becomes the nearest zone of (or, with the
+    count exposure, adds one zone to the ring of its distance), in the geography
+    of the fit's last year; the predicted change is
+    ``(I - rho W)^-1 (b dh + g W dh + sum_k theta_k dR_k)``, intervals percentiles
+    over ``draws`` of (rho, b, g, theta) from the fit's ML covariance (``seed``).
 ``sdm`` (a :class:`geo.radiation.SpatialDID`)
     With the fitted panel SDM, a new host h adds ``d = e_h`` to the zone dummy
     and the predicted change is ``(I - rho W)^-1 (b d + t W d)`` (b, t the
