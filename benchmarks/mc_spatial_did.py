@@ -8,7 +8,8 @@ Data-generating process (every draw labelled synthetic; seeds fixed per design a
 * units: the 337 embedded prefecture-level units, years 2000-2023; W = ``idw:1:300km`` (inverse geodesic
   distance between centroids within 300 km, islands linked, row-standardised) — the estimator's default W.
 * zones: 15 points at the equal-area centroids of host units drawn once (``default_rng(101)``), approval
-  years uniform in 2004-2016; geo's time-varying ``nearest`` exposure with rings 0-100, 100-200, 200-300 km.
+  years uniform in 2004-2016 (``mc_radiation.make_zones``: the zones of the radiation study's static
+  design); geo's time-varying ``nearest`` exposure with rings 0-100, 100-200, 200-300 km.
 * y_t = (I - rho W)^-1 (a + g_t + b h_t + g_wd W h_t + sum_k theta_k R_k,t + e_t), rho = 0.3,
   b = 0.10, g_wd = 0.05, theta = (+0.04, -0.03 (the siphon ring), 0.0), a_i ~ N(0, 0.3^2),
   g_t = 0.04 (t - 2000), e_it ~ N(0, 0.05^2) iid — the estimator's model (its sampling properties, not
@@ -41,34 +42,20 @@ for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # sha
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-YEARS = list(range(2000, 2024))
-BANDS = (100.0, 200.0, 300.0)
+from mc_radiation import BANDS, YEARS, make_zones  # noqa: E402  (the radiation study's zones and years)
+
 RINGS = ("0-100 km", "100-200 km", "200-300 km")
 TRUTH = {"rho": 0.3, "host": 0.10, "W host": 0.05, "0-100 km": 0.04, "100-200 km": -0.03, "200-300 km": 0.0}
 DESIGNS = {"balanced": dict(missing=0.0), "unbalanced": dict(missing=0.25)}
 ZONE_SEED = 101
 
 
-def make_zones(units, n_zones=15, seed=ZONE_SEED):
-    import geopandas as gpd
-
-    from geo.radiation.geometry import unit_centroids
-
-    rng = np.random.default_rng(seed)
-    cents = unit_centroids(units)
-    hosts = rng.choice(units.index.to_numpy(), n_zones, replace=False)
-    return gpd.GeoDataFrame(
-        {"name": [f"z{i}" for i in range(n_zones)], "approval_year": rng.integers(2004, 2017, n_zones),
-         "host_adcodes": hosts},
-        geometry=gpd.points_from_xy(cents.loc[hosts, "lon"], cents.loc[hosts, "lat"]), crs="EPSG:4326",
-    )
-
-
 class World:
     """The fixed part of the design: units, W, zones, exposure matrices and the effects Delta y."""
 
-    def __init__(self, units=None, truth=TRUTH):
+    def __init__(self, units=None, truth=TRUTH, *, years=YEARS, n_zones=15, zone_seed=ZONE_SEED):
         import scipy.sparse as sp
 
         from geo import radiation as rad
@@ -81,8 +68,9 @@ class World:
         g = build("idw:1:300km", self.units)
         self.W = sp.csr_matrix(g.sparse)
         self.ids = list(map(str, g.unique_ids))
-        self.zones = make_zones(self.units)
-        self.ex = rad.exposure(self.units, years=YEARS, zones=self.zones, bands=BANDS)
+        self.years = list(years)
+        self.zones = make_zones(self.units, n_zones, zone_seed)
+        self.ex = rad.exposure(self.units, years=self.years, zones=self.zones, bands=BANDS)
         tab = self.ex.table.set_index(["year", "id"])
         mat = lambda c: tab[c].unstack("id")[self.ids].to_numpy(float)  # noqa: E731
         self.H = mat("host")
@@ -113,7 +101,7 @@ class World:
             obs = rng.random((T, n)) >= missing
             for j in np.flatnonzero(obs.sum(axis=0) < 2):  # every unit keeps at least two years
                 obs[rng.choice(T, 2, replace=False), j] = True
-        df = pd.DataFrame({"adcode": np.tile(self.ids, T), "year": np.repeat(YEARS, n), "y_synthetic": Y.ravel()})
+        df = pd.DataFrame({"adcode": np.tile(self.ids, T), "year": np.repeat(self.years, n), "y_synthetic": Y.ravel()})
         return df[obs.ravel()].reset_index(drop=True), obs
 
 

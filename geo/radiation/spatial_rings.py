@@ -214,15 +214,21 @@ class RingSpatialDID:
     __str__ = summary
 
 
-def _frame(data, y, exposure, id, time, controls):
-    """The data's rows with the outcome, controls and exposure columns; checks names, types and duplicates."""
-    if isinstance(data.index, pd.MultiIndex) and id not in data.columns:
+def data_columns(data, id, time, y, controls):
+    """A copy of the data's id, time, outcome and control columns with string ids (index levels accepted)."""
+    if isinstance(data, pd.DataFrame) and isinstance(data.index, pd.MultiIndex) and id not in data.columns:
         data = data.reset_index()
     missing = [c for c in (id, time, y, *controls) if c not in data.columns]
     if missing:
         raise SchemaError(f"data has no column(s) {missing}")
     df = data[[id, time, y, *controls]].copy()
     df[id] = df[id].astype(str)
+    return df
+
+
+def _frame(data, y, exposure, id, time, controls):
+    """The data's rows with the outcome, controls and exposure columns; checks names, types and duplicates."""
+    df = data_columns(data, id, time, y, controls)
     try:
         df[time] = df[time].astype(int)
     except (TypeError, ValueError):

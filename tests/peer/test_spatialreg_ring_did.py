@@ -19,8 +19,9 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
+from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -64,36 +65,14 @@ writeLines(toJSON(out, digits = NA, auto_unbox = TRUE), file.path(args[1], "out.
 
 @pytest.fixture(scope="module")
 def case(china):
-    """(SYNTHETIC long panel, exposure, W, ids) on the 337 units, 6 years, 12 zones approved 2011-2014."""
-    import scipy.sparse as sp
-    from scipy.sparse.linalg import splu
+    """(SYNTHETIC long panel, exposure, W, ids, H, R): benchmarks/mc_spatial_did.py's process on the 337 units,
+    6 years (2010-2015), 15 zones approved 2004-2016 (zone seed 5: 9 of them within the panel years)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    import mc_spatial_did as mc
 
-    from geo import radiation as rad
-    from geo.radiation.geometry import unit_centroids
-    from geo.radiation.spatial_rings import zone_effects
-    from geo.weights import build
-
-    rng = np.random.default_rng(5)
-    cents = unit_centroids(china)
-    hosts = rng.choice(china.index.to_numpy(), 12, replace=False)
-    zones = gpd.GeoDataFrame(
-        {"name": [f"z{i}" for i in range(12)], "approval_year": rng.integers(2011, 2015, 12), "host_adcodes": hosts},
-        geometry=gpd.points_from_xy(cents.loc[hosts, "lon"], cents.loc[hosts, "lat"]), crs="EPSG:4326",
-    )
-    ex = rad.exposure(china, years=YEARS, zones=zones, bands=(100, 200, 300))
-    g = build("idw:1:300km", china)
-    W = sp.csr_matrix(g.sparse)
-    ids = list(map(str, g.unique_ids))
-    tab = ex.table.set_index(["year", "id"])
-    mat = lambda c: tab[c].unstack("id")[ids].to_numpy(float)  # noqa: E731
-    H = mat("host")
-    R = np.stack([mat(c) for c in RINGS])
-    T, n = H.shape
-    dy = zone_effects(W, 0.3, 0.1, [0.04, -0.03, 0.0], H, R, g=0.05)
-    rhs = 0.3 * rng.standard_normal(n)[None, :] + 0.04 * np.arange(T)[:, None] + 0.05 * rng.standard_normal((T, n))
-    Y = splu(sp.csc_matrix(sp.identity(n) - 0.3 * W)).solve(rhs.T).T + dy
-    df = pd.DataFrame({"adcode": np.tile(ids, T), "year": np.repeat(YEARS, n), "y_synthetic": Y.ravel()})
-    return df, ex, W, ids, H, R
+    w = mc.World(china, years=YEARS, zone_seed=5)
+    df, _ = w.simulate(1)
+    return df, w.ex, w.W, w.ids, w.H, w.R
 
 
 @pytest.fixture(scope="module")
