@@ -178,7 +178,7 @@ class RingSpatialDID:
         out = {
             "y": self.y,
             "model": "two-way FE spatial Durbin panel in the zone dummy (ML; "
-            + ("Lee-Yu" if self.balance == "none" and self.durbin.bias_correction == "lee-yu" else "direct approach")
+            + ("Lee-Yu" if self.durbin.bias_correction == "lee-yu" else "direct approach")
             + f"): y = rho W y + b h{wd} + sum_k theta_k R_k + X beta + mu + alpha + e, h the host status, "
             "R_k the ring exposures (h lagged with ring weights)",
             "weights": self.weights,
