@@ -13,7 +13,8 @@ Model (:func:`geo.durbin.panel.fit_panel`, the one ML engine of ``geo.durbin``; 
 * ``R_k,it`` (the ring terms): the ring-k exposure of :func:`geo.radiation.exposure`,
   i.e. D lagged with **ring weights**: with ``mode="count"`` R_k,t counts the approved
   zones whose point lies in ring k of unit i (W_k D_t with the binary ring-k weights
-  W_k(i, j) = 1[d_ij in ring k], up to zones being points rather than host centroids);
+  W_k(i, j) = 1[d_ij in ring k], up to zones being points rather than host centroids and a host
+  counting each of its zones);
   with ``mode="nearest"`` R_k,it = 1 when the nearest approved zone lies in ring k.
   Through these terms a zone reaches units beyond first-order contiguity, at the
   distances of the rings, and a siphon ring (theta_k < 0) is a parameter of the model;
