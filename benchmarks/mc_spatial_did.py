@@ -1,6 +1,6 @@
 """Monte Carlo study of the ring spatial DID on the 337 real units (SYNTHETIC outcomes, known effects, a siphon ring).
 
-    nice -n 10 python benchmarks/mc_spatial_did.py [--reps 100] [--draws 200] [--designs balanced,unbalanced]
+    nice -n 10 python benchmarks/mc_spatial_did.py [--reps 100] [--draws 1000] [--designs balanced,unbalanced]
     python benchmarks/mc_spatial_did.py --fast        # 3 replications of the balanced design (the tests run this)
 
 Data-generating process (every draw labelled synthetic; seeds fixed per design and replication):
@@ -170,7 +170,7 @@ def to_markdown(s: pd.DataFrame, reps, draws) -> str:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=100)
-    ap.add_argument("--draws", type=int, default=200)
+    ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--designs", default=",".join(DESIGNS))
     ap.add_argument("--fast", action="store_true", help="3 replications of the balanced design")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "mc_spatial_did"))
