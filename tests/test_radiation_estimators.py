@@ -251,8 +251,8 @@ def test_ring_spatial_did_recovers_direct_and_siphon(setup, china):
     t = sc.to_frame()
     assert t.at["410100", "band_after"] == "host" and t.at["410100", "lower"] < t.at["410100", "effect"]
     assert (t["lower"] <= t["effect"] + 1e-12).all() and (t["effect"] <= t["upper"] + 1e-12).all()
-    with pytest.raises(ModelError, match="balanced"):
-        rad.ring_spatial_did(df.iloc[5:], "y_synthetic", ex, units=china)
+    with pytest.raises(ModelError, match="unbalanced panel: 5 of 8088 unit-years"):
+        rad.ring_spatial_did(df.iloc[5:], "y_synthetic", ex, units=china, balance="error")
 
 
 @pytest.mark.slow

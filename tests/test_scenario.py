@@ -172,3 +172,59 @@ def test_cli_scenario_bad_inputs(panel_csv, capsys, args, message):
     assert rc == 2 and err.startswith("error: ") and message in err
     if "郑洲" in message:
         assert "郑州市" in err
+
+
+@pytest.fixture(scope="module")
+def ring_world(china):
+    """benchmarks/mc_spatial_did.py's SYNTHETIC world: idw W, 15 dated zones, a siphon ring in the truth."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import mc_spatial_did as mc
+
+    return mc.World(china)
+
+
+def test_ring_scenario_interval_covers_point_and_widens_with_fewer_data(ring_world, china):
+    w = ring_world
+    df, _ = w.simulate(7)
+    full = rad.ring_spatial_did(df, "y_synthetic", w.ex, units=china, draws=20, seed=0)
+    few = rad.ring_spatial_did(df[df["year"].between(2010, 2016)], "y_synthetic", w.ex, units=china, draws=20, seed=0)
+    s_full = sc.new_zone(full, host="郑州", year=2025, units=china, draws=300, seed=4)
+    s_few = sc.new_zone(few, host="郑州", year=2025, units=china, draws=300, seed=4)
+    for s in (s_full, s_few):
+        t = s.table
+        assert s.model == "sar-rings" and t.index[0] == "410100"
+        assert (t["lower"] <= t["effect"] + 1e-12).all() and (t["effect"] <= t["upper"] + 1e-12).all()
+        assert t.at["410100", "lower"] < t.at["410100", "effect"] < t.at["410100", "upper"]
+        moved = t[t["band_before"] != t["band_after"]]
+        assert len(moved) > 1 and (moved["upper"] > moved["lower"]).all()
+    width = lambda s: (s.table["upper"] - s.table["lower"])  # noqa: E731
+    moved = s_full.table.index[s_full.table["band_before"] != s_full.table["band_after"]]
+    # 7 years instead of 24: wider intervals at the host and for the typical unit the new zone moves
+    assert width(s_few)["410100"] > 1.3 * width(s_full)["410100"]
+    assert width(s_few)[moved].median() > 1.3 * width(s_full)[moved].median()
+    js = s_full.to_json()
+    assert js["draws"] == 300 and js["seed"] == 4 and js["model"] == "sar-rings" and "g W dh" in js["method"]
+    json.dumps(js, allow_nan=False)
+    again = sc.new_zone(full, host="郑州", year=2025, units=china, draws=300, seed=4)
+    pd.testing.assert_frame_equal(again.table, s_full.table)  # seeded
+
+
+def test_cli_scenario_rings_model_json(panel_csv, capsys):
+    from geo.cli import main
+
+    rc = main(["scenario", "--data", str(panel_csv), "--id", "code", "--time", "yr", "--y", "y_synthetic",
+               "--host", "郑州", "--year", "2025", "--bands", "100,200,300", "--model", "rings", "--draws", "50",
+               "--seed", "2", "--json"])
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    js = json.loads(captured.out)
+    assert js["model"] == "sar-rings" and js["draws"] == 50 and js["seed"] == 2
+    u = {r["id"]: r for r in js["units"]}
+    assert u["410100"]["lower"] <= u["410100"]["effect"] <= u["410100"]["upper"]
+    rc = main(["scenario", "--data", str(panel_csv), "--id", "code", "--time", "yr", "--y", "y_synthetic",
+               "--host", "郑州", "--year", "2025", "--model", "rings", "--exposure", "static"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("error: ") and "--exposure nearest" in err

@@ -10,7 +10,7 @@ The package follows the data, one way:
 ``twfe`` · ``stacked`` · ``imputation``   the estimators, each linear in the outcome
 ``inference``  clustered, restricted wild cluster bootstrap, Conley, randomization; sup-t bands
 ``did``        :func:`band_did` and :func:`event_study` over the estimators
-``spatial_rings`` the spatial DID that sees rings (spatial lag panel with host and ring exposures)
+``spatial_rings`` the spatial DID that sees rings (spatial Durbin panel in D, W D and the ring exposures)
 ``spatial_did`` the panel-SDM spatial DID with D and WD (queen, static geography)
 ``reach``      how far the effect reaches, from the data: the distance curve with a uniform band and
                Clarke's (2017) cross-validated reach

@@ -13,6 +13,13 @@ Two models, both fitted on the user's data and zones first:
     its own: each unit's change is ``coef[group under the corridor]`` (no
     existing corridor assumed), a transfer of the fitted band effects to the
     new geography.
+``sar-rings`` (a :class:`geo.radiation.RingSpatialDID`, the default spatial model)
+    Fitted on the time-varying exposure; a new zone adds a host (dh) and changes
+    the ring exposures of the units it becomes the nearest zone of (or, with the
+    count exposure, adds one zone to the ring of its distance), in the geography
+    of the fit's last year; the predicted change is
+    ``(I - rho W)^-1 (b dh + g W dh + sum_k theta_k dR_k)``, intervals percentiles
+    over ``draws`` of (rho, b, g, theta) from the fit's ML covariance (``seed``).
 ``sdm`` (a :class:`geo.radiation.SpatialDID`)
     With the fitted panel SDM, a new host h adds ``d = e_h`` to the zone dummy
     and the predicted change is ``(I - rho W)^-1 (b d + t W d)`` (b, t the
@@ -60,6 +67,8 @@ class Scenario:
     table: pd.DataFrame = field(repr=False)
     level: float
     method: str
+    draws: int | None = None
+    seed: object = None
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
@@ -98,6 +107,8 @@ class Scenario:
             "host": self.host,
             "method": self.method,
             "level": self.level,
+            "draws": self.draws,
+            "seed": self.seed if isinstance(self.seed, (int, type(None))) else str(self.seed),
             "units": units,
         }
 
@@ -212,9 +223,11 @@ def new_zone(fit, *, host=None, at=None, year: int, units=None, level: float = 0
         eff, lo, hi = _ring_effects(fit, tab, before, after, cand, is_new_host, level, draws, seed)
         model = "sar-rings"
         method = (
-            "spatial DID with rings: change = (I - rho W)^-1 (b dh + sum_k theta_k dR_k) for the new host dh and "
-            f"the ring exposures it changes ({fit.exposure_mode}); {int(level * 100)}% percentile interval over "
-            f"{draws} draws of (rho, b, theta) from the ML covariance"
+            "spatial DID with rings: change = (I - rho W)^-1 (b dh + " + ("g W dh + " if fit.wd else "")
+            + "sum_k theta_k dR_k) for the new host dh and "
+            f"the ring exposures it changes ({fit.exposure_mode}, geography of the fit's last year); "
+            f"{int(level * 100)}% percentile interval over {draws} draws of (rho, b, "
+            + ("g, " if fit.wd else "") + f"theta) from the ML covariance (seed {seed})"
         )
     elif isinstance(fit, BandDID):
         if fit.kinds:
@@ -237,10 +250,13 @@ def new_zone(fit, *, host=None, at=None, year: int, units=None, level: float = 0
     else:
         raise OptionError(f"fit must be a BandDID, SpatialDID or RingSpatialDID result, got {type(fit).__name__}")
     label = f"new zone at {tab.at[hid, 'name']} ({hid})" if host is not None else f"new zone at ({lon:.4f}, {lat:.4f})"
-    return _result(fit, tab, dist, before, after, eff, lo, hi, model, label, int(year), lon, lat, hid, level, method)
+    sim = model in ("sar-rings", "sdm")
+    return _result(fit, tab, dist, before, after, eff, lo, hi, model, label, int(year), lon, lat, hid, level, method,
+                   draws=int(draws) if sim else None, seed=seed if sim else None)
 
 
-def _result(fit, tab, dist, before, after, eff, lo, hi, model, label, year, lon, lat, hid, level, method):
+def _result(fit, tab, dist, before, after, eff, lo, hi, model, label, year, lon, lat, hid, level, method, *,
+            draws=None, seed=None):
     out = pd.DataFrame(
         {
             "name": tab["name"].to_numpy(),
@@ -256,7 +272,7 @@ def _result(fit, tab, dist, before, after, eff, lo, hi, model, label, year, lon,
     out = out.sort_values(["effect", "distance_km"], ascending=[False, True], kind="stable")
     return Scenario(
         y=fit.y, model=model, what=label, start_year=year, lon=lon, lat=lat, host=hid,
-        table=out, level=level, method=method,
+        table=out, level=level, method=method, draws=draws, seed=seed,
     )
 
 
@@ -266,37 +282,26 @@ def _ring_effects(fit, tab, before, after, cand, is_new_host, level, draws, seed
     pos = pd.Index(ids).get_indexer(tab.index)
     ok = pos >= 0
     n = len(ids)
-    rings = [lab for lab in fit.coefficients.index if lab not in ("rho", "host") and lab in _ring_names(fit)]
+    rings = list(fit.ring_labels)
     dh = np.zeros(n)
     dh[pos[ok & is_new_host & ~tab["host"].to_numpy()]] = 1.0
     dR = np.zeros((len(rings), 1, n))
     host_now = tab["host"].to_numpy() | is_new_host
-    for k, lab in enumerate(rings):
-        label = _ring_names(fit)[lab]
+    for k, label in enumerate(rings):
         if fit.exposure_mode == "count":
             add = (cand == label) & ~host_now
         else:
             add = ((after == label).astype(float) - (before == label).astype(float)) * ~tab["host"].to_numpy()
         dR[k, 0, pos[ok]] = np.asarray(add, float)[ok]
-    names = ["rho", "host", *rings]
-    mean = fit.coefficients.loc[names, "estimate"].to_numpy(float)
-    cols = ["rho"] + ["E_" + "".join(ch if ch.isalnum() else "_" for ch in c) for c in ["host", *[_ring_names(fit)[r] for r in rings]]]
-    V = fit.durbin.vcov.loc[cols, cols].to_numpy()
+    kr = 3 if fit.wd else 2
 
     def eff(th):
-        return zone_effects(fit.W, th[0], th[1], th[2:], dh[None, :], dR)[0]
+        return zone_effects(fit.W, th[0], th[1], th[kr:], dh[None, :], dR, g=th[2] if fit.wd else 0.0)[0]
 
-    point, lo, hi, _ = simulate_effects(eff, mean, V, draws=draws, seed=seed, level=level)
+    point, lo, hi, _ = simulate_effects(eff, fit.params.to_numpy(), fit.vcov.to_numpy(), draws=draws, seed=seed,
+                                        level=level)
     back = lambda v: np.where(ok, v[np.clip(pos, 0, None)], np.nan)  # noqa: E731
     return back(point), back(lo), back(hi)
-
-
-def _ring_names(fit) -> dict:
-    """coefficient name (``0_100_km``) -> ring label (``0-100 km``)."""
-    out = {}
-    for b in fit.assignment.bands:
-        out["".join(ch if ch.isalnum() else "_" for ch in b)] = b
-    return out
 
 
 def _sdm_effects(fit, d, level, draws, seed):

@@ -10,6 +10,7 @@ import pandas as pd
 from geo.errors import ModelError, SchemaError
 from geo.radiation._common import num as _num
 from geo.radiation.exposure import BandAssignment
+from geo.radiation.spatial_rings import data_columns
 
 __all__ = ["queen_weights", "SpatialDID", "spatial_did"]
 
@@ -113,11 +114,7 @@ def spatial_did(
     controls = tuple(controls or ())
     if isinstance(data, pd.DataFrame) and isinstance(data.index, pd.MultiIndex) and id not in data.columns:
         data = data.reset_index()
-    missing = [c for c in (id, time, y, *controls) if c not in data.columns]
-    if missing:
-        raise SchemaError(f"data has no column(s) {missing}")
-    df = data[[id, time, y, *controls]].copy()
-    df[id] = df[id].astype(str)
+    df = data_columns(data, id, time, y, controls)
     tab = assignment.table
     unknown = ~df[id].isin(tab.index)
     if unknown.any():

@@ -223,7 +223,8 @@ def _check_years(cor, what):
 )
 @click.option(
     "--spatial-model", type=click.Choice(["rings", "queen"]), default="rings", show_default=True,
-    help="rings: spatial lag panel with the host and ring exposures (W from --spatial-weights); queen: panel SDM "
+    help="rings: spatial Durbin panel in the zone dummy D, W D and the ring exposures (W from --spatial-weights; "
+    "unbalanced panels by exact ML on the observed cells); queen: panel SDM "
     "with D = host x post and WD on --weights, static geography.",
 )
 @click.option("--spatial-weights", default="idw:1:300km", show_default=True, metavar="SPEC",

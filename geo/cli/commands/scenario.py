@@ -31,16 +31,21 @@ from geo.cli.options import (
 @click.option("--year", type=int, required=True, help="Start year of the new zone.")
 @click.option(
     "--model",
-    type=click.Choice(["bands", "sdm"]),
+    type=click.Choice(["bands", "rings", "sdm"]),
     default="bands",
     show_default=True,
-    help="bands: the distance-band DID; sdm: the spatial DID (panel SDM with D and WD).",
+    help="bands: the distance-band DID; rings: the spatial DID that sees rings (D, W D and the ring exposures "
+    "of the nearest approved zone each year, W from --spatial-weights); sdm: the queen panel SDM with D and WD "
+    "(static geography, --weights).",
 )
+@click.option("--spatial-weights", default="idw:1:300km", show_default=True, metavar="SPEC",
+              help="W of --model rings (inverse distance within 300 km, row-standardised).")
 @click.option("--estimator", type=click.Choice(["imputation", "stacked", "twfe"]), default="imputation",
               show_default=True, help="Band-DID estimator of the band model (see geo radiation).")
 @click.option("--exposure", type=click.Choice(["nearest", "static"]), default="nearest", show_default=True,
               help="Band model: rings of the nearest zone already approved each year, or the old static rule.")
-@click.option("--draws", type=int, default=1000, show_default=True, help="Simulation draws for SDM intervals.")
+@click.option("--draws", type=int, default=1000, show_default=True,
+              help="Simulation draws from the ML covariance for the rings/sdm intervals.")
 @click.option("--top", type=int, default=10, show_default=True, help="Gainers and losers listed in the text output.")
 @weights_option
 @seed_option
@@ -48,8 +53,8 @@ from geo.cli.options import (
 @json_option
 def command(
     data_path, id_col, y, time_col, controls, boundaries_path, boundary_id, scope, zones_path, zone_kind, zone_crs,
-    bands, corridor_cities, corridor_year, corridor_file, assign, host, at, new_corridor, year, model, estimator,
-    exposure, draws, top, weights_spec, seed, out_path, as_json,
+    bands, corridor_cities, corridor_year, corridor_file, assign, host, at, new_corridor, year, model,
+    spatial_weights, estimator, exposure, draws, top, weights_spec, seed, out_path, as_json,
 ):
     """What would a new zone here do to the cities around it?
 
@@ -81,9 +86,12 @@ def command(
         raise OptionError(f"--draws {draws}: must be at least 1")
     edges = radiation.parse_bands(bands)
     ud, units, panel = load_inputs(
-        data_path, id_col, time_col, y, controls, boundaries_path, boundary_id, scope, weights_spec
+        data_path, id_col, time_col, y, controls, boundaries_path, boundary_id, scope, weights_spec,
+        balanced=model != "rings",  # the rings model takes unbalanced panels (exact ML on the observed cells)
     )
     zones, cor = load_target(units, zones_path, zone_kind, zone_crs, corridor_cities, corridor_file, corridor_year)
+    if model == "rings" and exposure == "static":
+        raise OptionError("--model rings needs the time-varying exposure (--exposure nearest)")
     if exposure == "static" or model == "sdm":
         asg = treat = radiation.assign_bands(units, zones=zones, corridor=cor, bands=edges, assign=assign)
     else:
@@ -92,6 +100,9 @@ def command(
         asg = treat.assignment
     if model == "bands":
         fit = radiation.band_did(panel, y, treat, id=ud.id_name, time="year", controls=controls, estimator=estimator)
+    elif model == "rings":
+        fit = radiation.ring_spatial_did(panel, y, treat, units=units, weights=spatial_weights, id=ud.id_name,
+                                         time="year", controls=controls, draws=max(draws, 2), seed=seed)
     else:
         fit = radiation.spatial_did(
             panel, y, asg, units=units, weights=weights_spec, id=ud.id_name, time="year", controls=controls,
