@@ -163,3 +163,27 @@ def test_cli_report_non_utf8_page_is_skipped_and_listed(tmp_path, capsys):
     info = json.loads(capsys.readouterr().out)
     assert rc == 0 and info["skipped"] == ["map.html"] and info["sections"] == ["x.json"]
     assert "map.html" in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+def test_report_shows_the_ring_spatial_did(tmp_path, capsys):
+    """The default spatial DID (rings) has direct/indirect per ring and LeSage-Pace impacts, no 'total': the
+    report shows both tables (it used to skip them, expecting the queen model's shape)."""
+    from pathlib import Path
+
+    from geo.cli import main
+
+    demo = Path(__file__).resolve().parents[1] / "layers" / "demo_panel_synthetic.csv"
+    assert main(["radiation", "--data", str(demo), "--y", "log_gdp_pc_synthetic", "--spatial", "--draws", "99",
+                 "--inference", "cluster", "--json"]) == 0
+    js = json.loads(capsys.readouterr().out)
+    sd = js["spatial_did"]
+    assert "total" not in sd and set(sd["indirect"]) >= {"100-200 km", "200-300 km"}
+    res = tmp_path / "res"
+    res.mkdir()
+    (res / "radiation.json").write_text(json.dumps(js), encoding="utf-8")
+    assert main(["report", "--results", str(res), "--out", str(tmp_path / "r.html"), "--synthetic"]) == 0
+    text = re.sub(r"<[^>]+>", " ", (tmp_path / "r.html").read_text(encoding="utf-8"))
+    text = html.unescape(text)
+    assert "direct (host units)" in text and "indirect (200-300 km)" in text and "LeSage-Pace impacts" in text
+    row = re.search(r"indirect \(200-300 km\)\s+(-?[0-9.]+)", text)
+    assert row and float(row.group(1)) == pytest.approx(sd["indirect"]["200-300 km"]["estimate"], abs=1e-3)

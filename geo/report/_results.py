@@ -126,6 +126,20 @@ def _radiation(obj, lang):
     if isinstance(sd, dict) and {"direct", "indirect", "total"} <= set(sd):
         items.append(impacts_table(obj, lang=lang, title=_zh(lang, "Spatial DID: direct and spillover effects",
                                                                "空间 DID：直接与溢出效应")))
+    elif isinstance(sd, dict) and isinstance(sd.get("direct"), dict) and isinstance(sd.get("indirect"), dict):
+        # the ring spatial DID (the default --spatial-model rings): direct = hosts, indirect = each ring's units
+        rows = [{"effect": _zh(lang, "direct (host units)", "直接效应（所在城市）"), **sd["direct"]}]
+        rows += [{"effect": _zh(lang, f"indirect ({ring})", f"间接效应（{ring}）"), **v}
+                 for ring, v in sd["indirect"].items() if isinstance(v, dict)]
+        items.append(_zh(lang, f"Spatial DID (ring SDM, W {sd.get('weights', '')}, rho {fmt_value(sd.get('rho'), 'rho')}): "
+                               "mean change of y in host units and in each ring's units.",
+                         f"空间 DID（环带空间杜宾模型，权重 {sd.get('weights', '')}，rho {fmt_value(sd.get('rho'), 'rho')}）："
+                         "所在城市与各距离环城市 y 的平均变化。"))
+        items.append(tidy_frame(rows, columns=["effect", "estimate", "se", "p", "lower", "upper"]))
+        if isinstance(sd.get("impacts_lesage_pace"), dict) and sd["impacts_lesage_pace"]:
+            items.append(impacts_table({"impacts": sd["impacts_lesage_pace"]}, lang=lang,
+                                       title=_zh(lang, "Spatial DID: LeSage-Pace impacts per term",
+                                                 "空间 DID：各项的 LeSage-Pace 效应分解")))
     if obj.get("band_means"):
         items.append(tidy_frame(obj["band_means"]))
     for w in obj.get("warnings") or []:
