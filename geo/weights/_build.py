@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from geo import boundaries
 from geo._contiguity import contiguity_pairs
 from geo._graph import str_ids
-from geo.errors import CRSError, GeometryError, InputError, OptionError, SchemaError
+from geo.errors import CRSError, GeometryError, InputError, OptionError, SchemaError, check_choice
 from geo.weights._files import read
 from geo.weights._info import WeightsInfo, _graph_from_positions, _transform, _with_info
 from geo.weights._spec import DEFAULT_ISLANDS, METRICS, TRANSFORMS, Spec, _fmt_num, _parse_islands, parse_spec
@@ -26,7 +27,7 @@ IDW_MAX_COMPLETE = 4000
 
 
 def _check_units(units):
-    import geopandas as gpd
+    import geopandas as gpd  # lazy: geopandas costs ~0.5 s; only its class is needed here
 
     if not isinstance(units, gpd.GeoDataFrame):
         raise InputError(f"units must be a GeoDataFrame indexed by unit id, got {type(units).__name__}")
@@ -46,8 +47,6 @@ class _Points:
     """Unit reference points (centroids of polygons) and distances between them in km."""
 
     def __init__(self, units, metric: str):
-        from geo import boundaries
-
         self.metric = metric
         if units.crs is None:
             raise CRSError("the units have no CRS, so distances are unknown; give one with --crs EPSG:… "
@@ -92,11 +91,10 @@ class _Points:
         i = np.asarray(i, dtype=np.int64)
         j = np.asarray(j, dtype=np.int64)
         if self.metric == "great-circle":
-            from geo.boundaries import great_circle_km
-
             if i.size == 0:
                 return np.zeros(0)
-            return np.asarray(great_circle_km(self.lon[i], self.lat[i], self.lon[j], self.lat[j]), dtype=float)
+            km = boundaries.great_circle_km(self.lon[i], self.lat[i], self.lon[j], self.lat[j])
+            return np.asarray(km, dtype=float)
         return np.sqrt(((self.xyz[i] - self.xyz[j]) ** 2).sum(axis=1))
 
     def _radius(self, km: float) -> float:
@@ -377,8 +375,6 @@ def build(
         (minus dropped islands); ``graph.sparse`` is the CSR array in that order.
         :func:`info` tells how it was built; :func:`summarize` gives counts.
     """
-    from geo.errors import check_choice
-
     parsed = parse_spec(spec)
     check_choice("metric", metric, METRICS)
     policy, k_link = _parse_islands(islands)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from geo._io import atomic_write, check_input_path, check_output_path
 from geo.errors import InputError
 from geo.weights._info import WeightsInfo, _graph_from_positions, _transform, _with_info
 from geo.weights._spec import FILE_SUFFIXES
@@ -27,8 +28,6 @@ def save(graph, path) -> Path:
 
     The write is atomic.  Ids are written as text.
     """
-    from geo._io import atomic_write, check_output_path
-
     p = check_output_path(path)
     suffix = p.suffix.lower()
     if suffix not in FILE_SUFFIXES:
@@ -64,8 +63,6 @@ _ROW_NUMBER_HINT = (
 
 
 def _read_gal(p: Path):
-    from geo._io import check_input_path
-
     check_input_path(p)
     rows = [line.split() for line in p.read_text(encoding="utf-8-sig").splitlines()]
     rows = [r for r in rows if r]
@@ -103,8 +100,6 @@ def _read_gal(p: Path):
 
 
 def _read_gwt(p: Path):
-    from geo._io import check_input_path
-
     check_input_path(p)
     rows = [line.split() for line in p.read_text(encoding="utf-8-sig").splitlines()]
     rows = [r for r in rows if r]
@@ -147,8 +142,7 @@ def read(path, ids=None, *, transform: str | None = None, restrict: bool = False
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix == ".parquet":
-        from geo._io import check_input_path
-        from libpysal.graph import read_parquet
+        from libpysal.graph import read_parquet  # lazy: libpysal costs ~1 s to import
 
         check_input_path(p)
         try:
