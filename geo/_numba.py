@@ -21,6 +21,8 @@ import os
 
 import numpy as np
 
+from geo.errors import OptionError
+
 __all__ = ["HAVE_NUMBA", "NUMBA_MIN_WORK", "conditional_counts", "permuted_forms", "default_engine"]
 
 #: numba is importable (checked without importing it: the import costs ~0.25 s)
@@ -46,7 +48,7 @@ def _kernels():
     as when numba is absent)."""
     global HAVE_NUMBA
     try:
-        import geo._numba_kernels as k
+        import geo._numba_kernels as k  # lazy: numba (~1 s), only for jobs large enough
     except ImportError:  # pragma: no cover - a broken numba installation
         HAVE_NUMBA = False
         return None
@@ -199,8 +201,6 @@ def conditional_counts(values, W, scale, shift, observed, draws, *, engine=None)
     engine = engine or default_engine(float(len(args[3])) * args[7].shape[0])
     if engine == "numba" and (not HAVE_NUMBA or _kernels() is None):
         if requested == "numba":
-            from geo.errors import OptionError
-
             raise OptionError("engine='numba' needs the numba package: pip install numba")
         engine = "numpy"
     if engine == "numba":

@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geo._io import check_input_path, decode_text
+from geo._io import atomic_write, check_input_path, decode_text
 from geo.errors import InputError, OptionError, SchemaError
 
 __all__ = [
@@ -548,8 +548,6 @@ def read_stata(path):
 
 def write_stata(frame: pd.DataFrame, path, *, labels: dict | None = None):
     """Write ``frame`` (its index as columns) as a Stata 14+ ``.dta`` (UTF-8), atomically."""
-    from geo._io import atomic_write
-
     out = frame.reset_index() if frame.index.name or isinstance(frame.index, pd.MultiIndex) else frame.copy()
     for c in out.columns:
         if not pd.api.types.is_numeric_dtype(out[c]):

@@ -24,6 +24,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from geo import __version__
+from geo._guards import check_geometries
+from geo._io import read_vector, require_columns
 from geo._paths import BOUNDARIES_DIR
 from geo.errors import CRSError, GeometryError, InputError, SchemaError, check_choice
 
@@ -164,8 +167,6 @@ def cache_dir() -> Path:
 
 
 def _cache_path(digest: str) -> Path:
-    from geo import __version__
-
     return cache_dir() / f"boundaries-{digest[:16]}-geo{__version__}-c{CLEANING_VERSION}.npz"
 
 
@@ -357,9 +358,6 @@ def from_file(path, id_col: str, *, name_col: str | None = None, repair: bool = 
     GeometryError naming the ids, unless ``repair=True`` (``make_valid``).
     """
     import shapely
-
-    from geo._guards import check_geometries
-    from geo._io import read_vector, require_columns
 
     crs = crs if crs is not None else _ASSUMED_CRS.get()
     wanted = _check_crs(crs, path) if crs is not None else None
@@ -555,7 +553,7 @@ def check_coverage(gdf) -> CoverageReport:
     import scipy.sparse as sp
     import shapely
 
-    from geo._contiguity import contiguity_pairs
+    from geo._contiguity import contiguity_pairs  # lazy: imports scipy.sparse (~0.2 s), not needed to load boundaries
 
     geoms = gdf.geometry.values
     invalid = tuple(map(str, gdf.index[~shapely.is_valid(geoms)]))

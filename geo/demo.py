@@ -23,7 +23,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from geo import __version__, autocorr, boundaries, durbin, figures, layers, radiation, scenario, viz, weights, zones
+from geo._paths import LAYERS_DIR
 from geo._write import check_output_dir, check_writable, publish_dir
+from geo.cli.options import to_jsonable
+from geo.durbin.compare import compare
+from geo.report import Image, build_docx, build_report, describe
+from geo.tables import compare_table, models_table
 
 __all__ = ["DemoResult", "run_demo", "DEMO_Y", "DEMO_X", "DEMO_HOST", "DEMO_YEAR"]
 
@@ -54,18 +60,11 @@ class DemoResult:
 
 
 def _write_json(path: Path, payload) -> None:
-    from geo.cli.options import to_jsonable
-
     path.write_text(json.dumps(to_jsonable(payload), ensure_ascii=False, indent=2, allow_nan=False) + "\n", encoding="utf-8")
 
 
 def run_demo(out="maps", *, draws: int = 1000, permutations: int = 999, seed: int = SEED, progress=None) -> DemoResult:
     """Run the main job and write the gallery into ``out`` (created if missing; its other files are kept)."""
-    from geo import autocorr, boundaries, durbin, layers, radiation, scenario, viz, weights, zones
-    from geo.durbin.compare import compare
-    from geo._paths import LAYERS_DIR
-    from geo.report import build_report
-
     out = check_output_dir(out)
     parent = out.parent if str(out.parent) else Path(".")
     check_writable(parent, output=out)  # before the work, not after it
@@ -171,10 +170,6 @@ def run_demo(out="maps", *, draws: int = 1000, permutations: int = 999, seed: in
             m.save(tmp / name)
 
         step("print maps and figures")
-        from geo import figures
-        from geo.report import Image, build_docx, describe
-        from geo.tables import compare_table, models_table
-
         credit = "demo panel (SYNTHETIC, layers/demo_panel_synthetic.csv)"
         rad_json = analysis.to_json()
         prints = {
@@ -263,8 +258,6 @@ def run_demo(out="maps", *, draws: int = 1000, permutations: int = 999, seed: in
                 "layers/demo_panel_synthetic.PROVENANCE.md)",
             ],
         }
-        from geo import __version__
-
         # no wall-clock time in the gallery, so the same version and seed give the same bytes
         html = build_report(
             sections, title="geo: zones and their spillovers (demo on synthetic data)", provenance=provenance,

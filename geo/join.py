@@ -27,7 +27,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from geo._io import check_input_path, is_vector_file, read_vector, require_columns
+from geo._paths import LAYERS_DIR
 from geo._tables_in import TableIn, looks_numeric, number_column, read_tables, wide_plan
+from geo.boundaries import EQUAL_AREA_CRS, china, source_path
 from geo.crosswalk import Matcher, check_id_types, clean_id, unit_label
 from geo.errors import JoinError, OptionError, SchemaError, check_choice
 
@@ -182,8 +185,6 @@ def year_values(df: pd.DataFrame, year_col: str, source, rows=None) -> pd.Series
 
 
 def _tables(data, *, source, encoding, sheets, header_row) -> list[TableIn]:
-    from geo._io import check_input_path, is_vector_file, read_vector
-
     items = list(data) if isinstance(data, (list, tuple)) else [data]
     if not items:
         raise OptionError("no data to join: give at least one table (--data FILE)")
@@ -377,9 +378,6 @@ def derive(frame: pd.DataFrame, expressions, *, source="joined table"):
 def _area_shares(old_code: str) -> dict:
     import geopandas as gpd
 
-    from geo._paths import LAYERS_DIR
-    from geo.boundaries import EQUAL_AREA_CRS, source_path
-
     table = pd.read_csv(LAYERS_DIR / "split_counties.csv", dtype=str)
     rows = table[table["old_adcode"] == old_code]
     if rows.empty:
@@ -405,8 +403,6 @@ def split_shares(old_code: str, *, shares=None) -> dict:
     if shares is None:
         return _area_shares(old_code)
     (t,) = _tables(shares, source=None, encoding=None, sheets=None, header_row=None)[:1]
-    from geo._io import require_columns
-
     require_columns(t.frame, ["old_adcode", "successor_adcode", "share"], source=t.source)
     frame = t.frame.assign(old_adcode=t.frame["old_adcode"].map(clean_id),
                            successor_adcode=t.frame["successor_adcode"].map(clean_id))
@@ -478,8 +474,6 @@ def join(
     Raises SchemaError for unknown columns, unreadable cells or year
     columns, JoinError for true duplicates or, with ``strict``, unmatched rows.
     """
-    from geo.boundaries import china
-
     check_choice("merged", merged, MERGED_POLICIES)
     check_choice("shape", shape, SHAPES)
     check_choice("split", split, SPLIT_POLICIES)
@@ -498,12 +492,8 @@ def join(
             if t.sheet is not None:
                 notes.append(f"note: {t.source} has no column {col!r}; sheet skipped")
                 continue
-            from geo._io import require_columns
-
             require_columns(t.frame, [col], source=t.source)
         if year is not None and year not in t.frame.columns:
-            from geo._io import require_columns
-
             require_columns(t.frame, [year], source=t.source)
         if year is not None and year != "year" and "year" in t.frame.columns:
             raise SchemaError(f"{t.source}: the year column is {year!r} but the table also has a column 'year'; "

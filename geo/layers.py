@@ -19,6 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from geo import join as _join
+from geo._io import is_vector_file, read_table, read_vector, require_columns
+from geo.boundaries import load, normalise_code
 from geo.crosswalk import clean_id, crosswalk, digit_lookup, name_key, unit_of
 from geo.errors import JoinError, OptionError, SchemaError
 from geo.join import JoinResult, MatchReport, derive, join, split_shares, year_values  # noqa: F401 (re-exported)
@@ -54,8 +56,6 @@ class UnitData:
         return sorted(self.table[self.year_col].unique().tolist()) if self.year_col else []
 
     def _check_columns(self, columns):
-        from geo._io import require_columns
-
         require_columns(self.table, list(columns or []), source=self.source)
 
     def cross_section(self, year: int | None = None, columns=None):
@@ -134,7 +134,7 @@ def weights_for(units, spec, *, data=None, transform: str = "r", islands: str | 
     ids (:func:`geo.weights.read`; ``restrict``: the file may hold more units, e.g. those without a value this
     year).  Without shapes, units with no neighbour cannot be linked: they are kept as islands only when
     ``islands="keep"``, else the error says so."""
-    from geo import weights as gw
+    from geo import weights as gw  # lazy: scipy.sparse (~0.2 s), which maps and joins do not need
 
     geom = units.geometry
     if len(geom) and not geom.isna().all():
@@ -152,7 +152,7 @@ def weights_for(units, spec, *, data=None, transform: str = "r", islands: str | 
 
 
 def _is_weights_file(spec) -> bool:
-    from geo.weights import is_file_spec  # here: geo.weights imports scipy.sparse (~0.2 s), maps need neither
+    from geo.weights import is_file_spec  # lazy: scipy.sparse (~0.2 s), which maps and joins do not need
 
     return is_file_spec(str(spec))
 
@@ -182,9 +182,6 @@ def load_data(
     """
     import geopandas as gpd
 
-    from geo._io import is_vector_file, read_vector, require_columns
-    from geo.boundaries import load, normalise_code
-
     if isinstance(data, pd.DataFrame):
         src = data.attrs.get("source", "<DataFrame>")
         df = data.copy()
@@ -195,8 +192,6 @@ def load_data(
         if vector:
             df = read_vector(data)
         else:
-            from geo._io import read_table
-
             # the id column is read as text so codes such as 001 keep their leading zeros
             df = read_table(data, dtype={id_col or "adcode": str})
     if id_col is None:

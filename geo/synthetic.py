@@ -45,7 +45,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from geo.boundaries import centroids, china
 from geo.errors import InputError
+from geo.zones import registry
 
 __all__ = [
     "DEMO_TRUTH",
@@ -87,14 +89,12 @@ DEMO_TRUTH: dict = {
 
 def demo_weights(units):
     """Row-standardised queen weights (scipy CSR) with islands linked to their nearest unit."""
-    from geo.radiation import queen_weights
+    from geo.radiation import queen_weights  # lazy: geo.radiation loads scipy's solvers, not needed for the indicators
 
     return queen_weights(units)
 
 
 def _default_zones():
-    from geo.zones import registry
-
     return registry(kind="new-zone")
 
 
@@ -119,8 +119,7 @@ def demo_panel(units=None, zones=None, *, years=range(2000, 2024), seed: int = D
     import scipy.sparse as sp
     from scipy.sparse.linalg import splu
 
-    from geo.boundaries import centroids, china
-    from geo.radiation import assign_bands
+    from geo.radiation import assign_bands  # lazy: as above
 
     units = china() if units is None else units
     zones = _default_zones() if zones is None else zones

@@ -31,9 +31,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from geo._io import atomic_write, check_output_path, write_text
+from geo._numbers import finite_or_none as _finite
 from geo.errors import OptionError, SchemaError, check_choice
 from geo.labels import band_label, check_lang, t
-from geo._numbers import finite_or_none as _finite
 
 __all__ = [
     "PubTable",
@@ -240,8 +241,6 @@ class PubTable:
 
     def save(self, path, *, format: str | None = None) -> Path:  # noqa: A002 - the usual word
         """Write the table (atomically) as docx, xlsx, tex, html or md (from ``format`` or the suffix)."""
-        from geo._io import atomic_write, check_output_path, write_text
-
         out = check_output_path(path)
         fmt = (format or out.suffix.lstrip(".")).lower()
         if fmt not in FORMATS:
@@ -421,8 +420,6 @@ def fixed_zip(data: bytes) -> bytes:
 def save_docx(document, path) -> Path:
     """Write a python-docx Document atomically with fixed dates (same input, same bytes)."""
     import io
-
-    from geo._io import atomic_write
 
     buf = io.BytesIO()
     document.save(buf)

@@ -16,7 +16,7 @@ import functools
 
 import pandas as pd
 
-from geo import boundaries
+from geo import __version__, boundaries
 from geo.errors import GeometryError
 
 __all__ = ["SCS_BOX", "MAINLAND_SOUTH", "territory", "boundary_lines", "nine_dash_line", "is_china", "context_units"]
@@ -44,8 +44,6 @@ def boundary_lines():
 
     src = boundaries.source_path()
     digest = boundaries._sha256(src)
-    from geo import __version__
-
     path = boundaries.cache_dir() / f"lines-{digest[:16]}-geo{__version__}.npz"
     found = boundaries._read_cache(path, digest) if path.exists() else None
     if found is not None:

@@ -21,8 +21,13 @@ import re
 import numpy as np
 import pandas as pd
 
+from geo._io import is_vector_file, read_vector, require_columns
 from geo._paths import LAYERS_DIR
-from geo.errors import GeometryError, SchemaError, check_choice
+from geo._tables_in import read_tables
+from geo.boundaries import centroids, china, normalise_code
+from geo.coords import CRS_CHOICES, to_wgs84
+from geo.crosswalk import Matcher
+from geo.errors import CRSError, GeometryError, InputError, SchemaError, check_choice
 
 __all__ = ["KINDS", "HEADER_ALIASES", "registry", "from_file", "from_frame", "parse_date", "g60_corridor", "host_units"]
 
@@ -65,8 +70,6 @@ def _new_zones():
 
 def _high_tech():
     import geopandas as gpd
-
-    from geo.boundaries import centroids, china
 
     df = pd.read_csv(LAYERS_DIR / "national_high_tech_zones.csv", dtype=str, keep_default_na=False)
     units = china(scope="all")
@@ -242,11 +245,6 @@ def from_frame(df, *, crs: str = "wgs84", units=None, source="zones", skip_undat
     import geopandas as gpd
     import shapely
 
-    from geo._io import require_columns
-    from geo.boundaries import centroids, china, normalise_code
-    from geo.coords import CRS_CHOICES, to_wgs84
-    from geo.crosswalk import Matcher
-
     check_choice("crs", crs, CRS_CHOICES)
     rows = list(df.index) if df.index.name == "row" else [i + 1 for i in range(len(df))]
     df = _rename_headers(df).reset_index(drop=True)
@@ -255,8 +253,6 @@ def from_frame(df, *, crs: str = "wgs84", units=None, source="zones", skip_undat
     names = df["name"].astype(str).tolist()
     if isinstance(df, gpd.GeoDataFrame) and df.geometry.notna().any():
         if df.crs is None:
-            from geo.errors import CRSError
-
             raise CRSError(f"{source}: zone file declares no CRS")
         geoms = df.to_crs("EPSG:4326").geometry.values
         if crs != "wgs84":
@@ -388,9 +384,6 @@ def _within(pts, units) -> dict:
 
 def from_file(path, *, crs: str = "wgs84", units=None, encoding: str | None = None, skip_undated: bool = False):
     """User zones from a table (CSV in any encoding, Excel, Parquet) or a vector file (see :func:`from_frame`)."""
-    from geo._io import is_vector_file, read_vector
-    from geo._tables_in import read_tables
-
     if is_vector_file(path):
         df = read_vector(path)
         df.index = pd.RangeIndex(2, len(df) + 2, name="row")
@@ -398,8 +391,6 @@ def from_file(path, *, crs: str = "wgs84", units=None, encoding: str | None = No
         tables = read_tables(path, encoding=encoding)
         df = tables[0].frame
         if df.empty:
-            from geo.errors import InputError
-
             raise InputError(f"{path}: zone table has no rows")
     return from_frame(df, crs=crs, units=units, source=path, skip_undated=skip_undated)
 

@@ -76,7 +76,7 @@ def test_conditional_permutation_matches_exact_enumeration():
     values = [5.0, 1.0, 2.0, 4.0, 7.0, 3.0]
     units = line(values)
     ids = list(units.index)
-    from geo.weights import _graph_from_positions
+    from geo.weights._info import _graph_from_positions
 
     heads = np.array([0, 0, 1, 2, 3, 4, 5, 1, 2, 3, 4, 5])
     tails = np.array([1, 3, 0, 0, 0, 0, 0, 2, 3, 4, 5, 1])

@@ -378,7 +378,7 @@ def test_bad_inputs():
 
 
 def test_complete_idw_is_limited(monkeypatch):
-    monkeypatch.setattr(gw, "IDW_MAX_COMPLETE", 3)
+    monkeypatch.setattr(gw._build, "IDW_MAX_COMPLETE", 3)  # where the builder reads it
     with pytest.raises(OptionError, match="cutoff"):
         gw.build("idw:2", points([0.0, 1.0, 2.0, 3.0]))
 

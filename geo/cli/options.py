@@ -31,7 +31,7 @@ __all__ = [
 def _boundary_crs(ctx, param, value):
     """Read --boundaries files that declare no CRS in this one, for the rest of the command."""
     if value:
-        from geo import boundaries
+        from geo import boundaries  # lazy: pandas; geo --help imports this module
 
         token = boundaries._ASSUMED_CRS.set(value)
         ctx.call_on_close(lambda: boundaries._ASSUMED_CRS.reset(token))
@@ -245,7 +245,7 @@ def progress(*, disable: bool = False):
 
 def load_units(boundaries_path, boundary_id, scope="prefecture-and-above"):
     """The boundaries named by --boundaries/--boundary-id, or the embedded ones."""
-    from geo import boundaries
+    from geo import boundaries  # lazy: pandas; geo --help imports this module
 
     return boundaries.load(boundaries_path, boundary_id, scope=scope)
 

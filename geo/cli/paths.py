@@ -23,6 +23,7 @@ from pathlib import Path
 import click
 
 from geo._guards import check_regular_file
+from geo._paths import BOUNDARIES_DIR, LAYERS_DIR
 from geo._write import check_output_dir, check_output_path, check_writable, inside, same_file
 from geo.errors import InputError
 
@@ -41,8 +42,6 @@ def _label(param) -> str:
 
 
 def _protected() -> list[Path]:
-    from geo._paths import BOUNDARIES_DIR, LAYERS_DIR
-
     return [BOUNDARIES_DIR, LAYERS_DIR]
 
 

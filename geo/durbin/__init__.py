@@ -14,8 +14,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
+from geo._graph import ids_of, to_csr
+from geo.durbin.cross import fit_cross
+from geo.durbin.dynamic import fit_dynamic
 from geo.durbin.logdet import LogDet, make_logdet
+from geo.durbin.panel import fit_panel
+from geo.durbin.random import fit_random
 from geo.durbin.results import DurbinResult
 from geo.errors import InputError, JoinError, ModelError, OptionError, SchemaError, check_choice
 
@@ -26,20 +32,14 @@ EFFECTS = ("none", "individual", "time", "twoways", "random")
 
 
 def _weights_matrix_and_ids(weights):
-    """(scipy CSR matrix, ids or None) from a libpysal Graph / W or a scipy sparse matrix."""
-    import scipy.sparse as sp
-
-    if hasattr(weights, "unique_ids") and hasattr(weights, "sparse"):  # libpysal.graph.Graph
-        return sp.csr_matrix(weights.sparse, dtype=float), pd.Index(weights.unique_ids)
-    if hasattr(weights, "id_order") and hasattr(weights, "sparse"):  # legacy libpysal W
-        return sp.csr_matrix(weights.sparse, dtype=float), pd.Index(weights.id_order)
-    if sp.issparse(weights):
-        return sp.csr_matrix(weights, dtype=float), None
-    if isinstance(weights, np.ndarray):
-        return sp.csr_matrix(weights, dtype=float), None
-    raise ModelError(
-        f"weights must be a libpysal Graph (geo.weights.build) or a scipy sparse matrix, got {type(weights).__name__}"
-    )
+    """(CSR array, ids or None) from geo's Weights, a libpysal Graph / W or a scipy sparse / dense matrix
+    (the one conversion, :func:`geo._graph.to_csr`; ids by :func:`geo._graph.ids_of`)."""
+    if not (hasattr(weights, "sparse") or sp.issparse(weights) or isinstance(weights, np.ndarray)):
+        raise ModelError(
+            f"weights must be geo's Weights (geo.weights.build), a libpysal Graph or a scipy sparse matrix, "
+            f"got {type(weights).__name__}"
+        )
+    return to_csr(weights, error=ModelError), ids_of(weights)
 
 
 def _align(data: pd.DataFrame, columns, ids, id_col):
@@ -152,19 +152,13 @@ def fit(
         if effects == "random":
             if dynamic:
                 raise OptionError("dynamic=True with effects='random' is not offered; use fixed effects")
-            from geo.durbin.random import fit_random
-
             return fit_random(data, y, xs, weights=weights, model=model, id=id, time=time, logdet=logdet,
                               draws=draws, seed=seed, balance=balance)
         if dynamic:
-            from geo.durbin.dynamic import fit_dynamic
-
             return fit_dynamic(
                 data, y, xs, weights=weights, model=model, effects=effects, id=id, time=time,
                 bias_correction=bias_correction, logdet=logdet, draws=draws, seed=seed, balance=balance,
             )
-        from geo.durbin.panel import fit_panel
-
         return fit_panel(
             data, y, xs, weights=weights, model=model, effects=effects, id=id, time=time,
             bias_correction=bias_correction, logdet=logdet, draws=draws, seed=seed, covariance=covariance,
@@ -174,8 +168,6 @@ def fit(
         raise OptionError("dynamic=True needs a panel: pass time= (the period column)")
     if effects != "none":
         raise ModelError(f"effects={effects!r} needs a panel: pass time= (the period column)")
-
-    from geo.durbin.cross import fit_cross
 
     W, ids = _weights_matrix_and_ids(weights)
     frame = _align(data, columns, ids, id)

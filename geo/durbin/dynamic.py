@@ -56,6 +56,8 @@ results in docs/methods.md).
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
@@ -163,8 +165,6 @@ def fit_dynamic(
     if ld.n != N:
         raise OptionError(f"logdet was built for {ld.n} units but the weights have {N}")
     if scheme.drop_unit_root:
-        import dataclasses
-
         ld = dataclasses.replace(ld, upper=min(ld.upper, (1.0 - 1e-12) / scheme.c))
     eig = ld.eigenvalues if ld.eigenvalues is not None else np.linalg.eigvals(W.toarray())
 

@@ -49,26 +49,27 @@ METHODS = ("auto", "eigen", "lu", "chebyshev", "mc")
 _EPS = np.sqrt(np.finfo(float).eps)
 
 
-def as_sparse_weights(W) -> sp.csr_matrix:
-    """W as a square float CSR matrix (geo's Weights, a libpysal Graph or W, scipy sparse, dense array)."""
-    return sp.csr_matrix(to_csr(W, error=ModelError))  # the one conversion, geo.weights.to_csr
+def as_sparse_weights(W) -> sp.csr_array:
+    """W as a square float CSR array (geo's Weights, a libpysal Graph or W, scipy sparse, dense array):
+    the one conversion, :func:`geo._graph.to_csr`, with the models' error class."""
+    return to_csr(W, error=ModelError)
 
 
-def _symmetric_similar(W: sp.csr_matrix):
+def _symmetric_similar(W: sp.csr_array):
     """Return S = D^1/2 W D^-1/2 if symmetric for D = diag(row nnz) or D = I, else None."""
     if abs(W - W.T).max() <= 1e-12 * max(1.0, abs(W).max()):
         return W
     counts = np.diff(W.indptr).astype(float)
     if np.any(counts == 0):
         counts = np.where(counts == 0, 1.0, counts)
-    C = sp.diags(counts) @ W
+    C = sp.diags_array(counts) @ W
     if abs(C - C.T).max() > 1e-10:
         return None
     d = np.sqrt(counts)
-    return sp.csr_matrix(sp.diags(d) @ W @ sp.diags(1.0 / d))
+    return sp.csr_array(sp.diags_array(d) @ W @ sp.diags_array(1.0 / d))
 
 
-def _row_stochastic(W: sp.csr_matrix) -> bool:
+def _row_stochastic(W: sp.csr_array) -> bool:
     """Non-negative with every row summing to 1 or 0 (row-standardised, islands allowed)."""
     if W.nnz and W.data.min() < 0:
         return False
@@ -76,7 +77,7 @@ def _row_stochastic(W: sp.csr_matrix) -> bool:
     return bool(np.all((np.abs(rs - 1.0) < 1e-10) | (rs == 0)))
 
 
-def _extreme_real_eigs(W: sp.csr_matrix) -> tuple[float, float]:
+def _extreme_real_eigs(W: sp.csr_array) -> tuple[float, float]:
     """(smallest, largest) real part among W's eigenvalues, for the rho interval."""
     n = W.shape[0]
     rowsum = np.asarray(W.sum(axis=1)).ravel()
@@ -127,7 +128,7 @@ class LogDet:
     n: int
     eigenvalues: np.ndarray | None = field(default=None, repr=False)
     description: str = ""
-    _W: sp.csr_matrix | None = field(default=None, repr=False)
+    _W: sp.csr_array | None = field(default=None, repr=False)
     _coef: np.ndarray | None = field(default=None, repr=False)  # traces for chebyshev / mc
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -187,9 +188,9 @@ class LogDet:
         return float((4.0 * d1(h / 2.0) - d1(h)) / 3.0)
 
 
-def _lu_logdet(W: sp.csr_matrix, rho: float) -> float:
+def _lu_logdet(W: sp.csr_array, rho: float) -> float:
     n = W.shape[0]
-    A = sp.csc_matrix(sp.identity(n, format="csc") - rho * W)
+    A = sp.csc_array(sp.eye_array(n, format="csc") - rho * W)
     try:
         lu = spla.splu(A, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
     except RuntimeError as exc:  # exactly singular
@@ -205,7 +206,7 @@ def _probe_block(n: int, probes: int, seed) -> np.ndarray:
     return rng.choice(np.array([-1.0, 1.0]), size=(n, probes))
 
 
-def power_traces(W: sp.csr_matrix, order: int, *, probes: int = 50, seed=0, exact_budget: float | None = None):
+def power_traces(W: sp.csr_array, order: int, *, probes: int = 50, seed=0, exact_budget: float | None = None):
     """tr(W^k) for k = 0..order: exact for low k (sparse products), Hutchinson estimates above.
 
     tr(W^(2m)) = sum(P_m * P_m^T) and tr(W^(2m+1)) = sum(P_(m+1) * P_m^T) with P_m = W^m,
@@ -220,7 +221,7 @@ def power_traces(W: sp.csr_matrix, order: int, *, probes: int = 50, seed=0, exac
     tr[0] = n
     if order == 0:
         return tr, 1
-    powers = [sp.identity(n, format="csr"), W]
+    powers = [sp.eye_array(n, format="csr"), W]
     n_exact = 1
     m = 1
     while True:
@@ -234,7 +235,7 @@ def power_traces(W: sp.csr_matrix, order: int, *, probes: int = 50, seed=0, exac
             return tr, n_exact
         if exact_budget <= 0:
             break
-        nxt = sp.csr_matrix(powers[m] @ W)
+        nxt = sp.csr_array(powers[m] @ W)
         if nxt.nnz > exact_budget * n:
             break
         powers.append(nxt)
@@ -265,7 +266,7 @@ def _cheb_eval(coef, rho):
     return float(c @ traces - 0.5 * c[0] * traces[0])
 
 
-def _cheb_traces(W: sp.csr_matrix, order: int, probes: int, seed) -> np.ndarray:
+def _cheb_traces(W: sp.csr_array, order: int, probes: int, seed) -> np.ndarray:
     """Hutchinson estimates of tr T_j(W), j = 0..order (T_0 = I exact, T_1 = W exact)."""
     n = W.shape[0]
     Z = _probe_block(n, probes, seed)
@@ -346,7 +347,7 @@ def make_logdet(
     if method == "lu":
         S = _symmetric_similar(M)
         desc = "exact: sparse LU of I - rho W (SuperLU" + (", symmetric-similar form)" if S is not None else ")")
-        return LogDet("lu", lower, upper, n, description=desc, _W=M if S is None else sp.csr_matrix(S))
+        return LogDet("lu", lower, upper, n, description=desc, _W=M if S is None else sp.csr_array(S))
     if method == "chebyshev":
         q = 40 if order is None else int(order)
         traces = _cheb_traces(M, q, probes, seed)

@@ -38,6 +38,7 @@ import pandas as pd
 import scipy.linalg as sla
 
 from geo.durbin import panel as P
+from geo.durbin.balance import balance_panel
 from geo.durbin.cross import coef_frame
 from geo.durbin.engine import check_design, invert, maximise, richardson_hessian
 from geo.durbin.impacts import TraceEngine, lag_impacts
@@ -183,8 +184,6 @@ def fit_missing(
     names=None,
 ) -> DurbinResult:
     """Fit the static SAR/SDM panel on a panel with missing outcomes by exact ML (module docstring)."""
-    from geo.durbin.balance import balance_panel
-
     check_choice("model", model, ("sdm", "sar"))
     check_choice("effects", effects, P.EFFECTS)
     id = P._id_column(data, id, time)

@@ -74,17 +74,23 @@ rather than shipped unchecked.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import scipy.linalg as sla
 import scipy.sparse as sp
 from scipy import stats
 
+from geo._graph import ids_of, to_csr
+from geo.durbin.balance import BalanceReport, balance_panel
 from geo.durbin.cross import lag_hessian_cov, lag_ml
 from geo.durbin.engine import check_design, check_outcome, invert, maximise
+from geo.durbin.impacts import TraceEngine, lag_impacts, linear_impacts
+from geo.durbin.logdet import LogDet, make_logdet
+from geo.durbin.results import DurbinResult
 from geo.durbin.tests import sdm_tests
-
 from geo.errors import JoinError, ModelError, OptionError, SchemaError, check_choice
 
 __all__ = ["fit_panel", "MODELS", "EFFECTS", "BIAS_CORRECTIONS", "COVARIANCES", "DENSE_MAX_N"]
@@ -130,18 +136,17 @@ def _as_names(x) -> list[str]:
 
 
 def _weights_and_ids(weights, weight_ids):
-    """(CSR matrix, pandas Index of unit ids in matrix order) from a Graph or a sparse matrix."""
-    from geo.durbin.logdet import as_sparse_weights
-
-    if hasattr(weights, "unique_ids") and hasattr(weights, "sparse"):
-        ids = pd.Index(weights.unique_ids)
+    """(CSR array, pandas Index of unit ids in matrix order) from geo's Weights, a libpysal Graph or a
+    sparse / dense matrix with ``weight_ids`` (the one conversion, :func:`geo._graph.to_csr`)."""
+    ids = ids_of(weights) if hasattr(weights, "sparse") and not sp.issparse(weights) else None
+    if ids is not None:
         if weight_ids is not None:
             raise OptionError("weight_ids is only for a sparse matrix; a Graph carries its own ids")
-        return as_sparse_weights(weights.sparse), ids
+        return to_csr(weights, error=ModelError), ids
     if sp.issparse(weights) or isinstance(weights, np.ndarray):
         if weight_ids is None:
             raise OptionError("weights given as a matrix need weight_ids (the unit id of each row, in order)")
-        M = as_sparse_weights(weights)
+        M = to_csr(weights, error=ModelError)
         ids = pd.Index(list(weight_ids))
         if len(ids) != M.shape[0]:
             raise ModelError(f"weight_ids has {len(ids)} ids but the weights matrix is {M.shape[0]} x {M.shape[0]}")
@@ -149,7 +154,8 @@ def _weights_and_ids(weights, weight_ids):
             raise ModelError(f"weight_ids has duplicates, e.g. {ids[ids.duplicated()][0]!r}")
         return M, ids
     raise OptionError(
-        f"weights must be a libpysal Graph or a scipy sparse matrix (with weight_ids), got {type(weights).__name__}"
+        f"weights must be geo's Weights, a libpysal Graph or a scipy sparse matrix (with weight_ids), "
+        f"got {type(weights).__name__}"
     )
 
 
@@ -252,7 +258,7 @@ class _Scheme:
         return self.time and self.lee_yu
 
 
-def _scheme(effects: str, correction: str, W: sp.csr_matrix) -> _Scheme:
+def _scheme(effects: str, correction: str, W: sp.csr_array) -> _Scheme:
     individual = effects in ("individual", "twoways")
     time = effects in ("time", "twoways")
     lee_yu = correction == "lee-yu"
@@ -281,7 +287,7 @@ def _sweep(a: np.ndarray, scheme: _Scheme) -> np.ndarray:
     return out
 
 
-def _lag(W: sp.csr_matrix, a: np.ndarray) -> np.ndarray:
+def _lag(W: sp.csr_array, a: np.ndarray) -> np.ndarray:
     """W applied to every period of a (T, N, ...) array."""
     T, N = a.shape[:2]
     flat = np.moveaxis(a, 1, 0).reshape(N, -1)
@@ -327,10 +333,8 @@ def _jacobian(ld, scheme: _Scheme, T_eff: int):
     return lambda r: T_eff * ld(r)
 
 
-def _traces(W: sp.csr_matrix, rho: float, scheme: _Scheme):
+def _traces(W: sp.csr_array, rho: float, scheme: _Scheme):
     """(tr G*, tr G*^2, tr G*'G*, G) for G = W (I - rho W)^-1 (dense), G* = J_N G with Lee-Yu time effects."""
-    import scipy.linalg as sla
-
     N = W.shape[0]
     Wd = W.toarray()
     A = np.eye(N) - rho * Wd
@@ -581,10 +585,6 @@ def fit_panel(
         (Elhorst 2014, sec. 3.4); ``tests`` (SDM) hold LR and Wald tests against SAR
         and SEM fitted on the same panel with the same effects.
     """
-    from geo.durbin.impacts import TraceEngine, lag_impacts, linear_impacts
-    from geo.durbin.logdet import LogDet, make_logdet
-    from geo.durbin.results import DurbinResult
-
     check_choice("model", model, MODELS)
     if effects == "none":
         raise OptionError(
@@ -602,7 +602,7 @@ def fit_panel(
         if model == "sem":
             raise OptionError("balance='ml' is for model='sdm' or 'sar' (the effects as parameters, as "
                               "bias_correction='none'); use balance='drop' for the SEM")
-        from geo.durbin.missing import fit_missing
+        from geo.durbin.missing import fit_missing  # lazy: a cycle (geo.durbin.missing imports this module)
 
         return fit_missing(data, y, x_names, weights=weights, id=id, time=time, model=model, effects=effects,
                            logdet=logdet, draws=draws, seed=seed, weight_ids=weight_ids, names=names)
@@ -621,8 +621,6 @@ def fit_panel(
         # log(1 - rho c) must stay finite: rho < 1/c (= the upper bound for a row-standardised W)
         ld_upper = min(ld.upper, (1.0 - 1e-12) / scheme.c)
         if ld_upper < ld.upper:
-            import dataclasses
-
             ld = dataclasses.replace(ld, upper=ld_upper)
     dense = covariance == "information" or (covariance == "auto" and panel.n <= DENSE_MAX_N)
     est = _estimate(panel, W, ld, model, scheme, effects, vcov="information" if dense else "hessian")
@@ -734,8 +732,6 @@ def _balanced(data, W, ids, *, id, time, columns, policy, names):
     With ``drop`` the weights are restricted to the kept units and, if they were
     row-standardised, standardised again (rows left empty are islands).
     """
-    from geo.durbin.balance import balance_panel
-
     if policy == "ml":
         raise OptionError("balance='ml' (ML on the observed cells) is for the SAR/SDM static panel "
                           "(geo.durbin.missing); use balance='drop' here")
@@ -754,14 +750,11 @@ def _balanced(data, W, ids, *, id, time, columns, policy, names):
     rows_full = np.asarray(W.sum(axis=1)).ravel()
     if np.allclose(rows_full[rows_full != 0], 1.0) and W.nnz and W.data.min() >= 0:
         rs = np.asarray(Wk.sum(axis=1)).ravel()
-        Wk = sp.diags(np.where(rs > 0, 1.0 / np.where(rs > 0, rs, 1.0), 0.0)) @ Wk
-        Wk = sp.csr_matrix(Wk)
+        Wk = sp.csr_array(sp.diags_array(np.where(rs > 0, 1.0 / np.where(rs > 0, rs, 1.0), 0.0)) @ Wk)
     return kept, Wk, ids[keep], report
 
 
 def _no_gaps(policy):
-    from geo.durbin.balance import BalanceReport
-
     return BalanceReport(policy, 0, 0, (), (), 0, 0)
 
 

@@ -22,6 +22,8 @@ import logging
 import re
 from pathlib import Path
 
+from geo._cjkfont import FAMILY, packaged_font
+from geo._io import atomic_write, check_output_path
 from geo.errors import OptionError
 
 __all__ = [
@@ -56,8 +58,6 @@ def cjk_font() -> str | None:
     """The CJK family used for figures: geo's packaged WenQuanYi Micro Hei (registered with matplotlib here),
     else the first system family of :data:`CJK_FAMILIES` with TrueType outlines, or None."""
     from matplotlib import font_manager
-
-    from geo._cjkfont import FAMILY, packaged_font
 
     packaged = packaged_font()
     if packaged is not None:
@@ -143,8 +143,6 @@ def save_figure(fig, path, *, fmt: str | None = None, dpi: int = 300) -> Path:
 
     Dates and software versions are left out of SVG/PDF metadata, so the same input gives the same bytes.
     """
-    from geo._io import atomic_write, check_output_path
-
     out = check_output_path(path)
     fmt = (fmt or out.suffix.lstrip(".")).lower()
     if fmt not in FORMATS:

@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from geo._io import check_output_path
 from geo.errors import SchemaError
 from geo.labels import check_lang, t
 from geo.report._html import provenance_text, status_text
 from geo.report._items import Image
+from geo.tables import PubTable, Row, _docx_fonts, save_docx
 
 __all__ = ["build_docx"]
 
@@ -35,8 +37,6 @@ def _shade(cell, fill: str) -> None:
 
 def _frame_table(document, df: pd.DataFrame, *, max_rows: int = 60) -> None:
     """A DataFrame as a Word table (text cells, header bold); long frames cut with a note."""
-    from geo.tables import PubTable, Row
-
     df = pd.DataFrame(df.drop(columns=[c for c in df.columns if c == "geometry"]))
     note = ()
     if len(df) > max_rows:
@@ -61,8 +61,6 @@ def _frame_table(document, df: pd.DataFrame, *, max_rows: int = 60) -> None:
 def _add_item(document, item, *, lang: str, counter: list, html_name: str | None) -> None:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Cm, Pt
-
-    from geo.tables import PubTable
 
     if isinstance(item, list):  # several items of one section
         for x in item:
@@ -116,9 +114,6 @@ def build_docx(
     HTML report ``html_name``)."""
     import docx
     from docx.shared import Pt, RGBColor
-
-    from geo._io import check_output_path
-    from geo.tables import _docx_fonts, save_docx
 
     check_lang(lang)
     out = check_output_path(path)

@@ -33,6 +33,7 @@ import pandas as pd
 from geo.errors import SchemaError
 from geo.labels import check_lang, t
 from geo.report._items import GEO_MARKER, Image
+from geo.tables import TABLE_CSS, PubTable
 
 __all__ = ["build_report", "HTMLPage", "provenance_text", "status_text"]
 
@@ -131,8 +132,6 @@ def _dict_html(d: dict) -> str:
 
 
 def _item_html(item, *, lang: str = "en", counter=None) -> str:
-    from geo.tables import PubTable
-
     if isinstance(item, list):  # several items of one section
         return "".join(_item_html(x, lang=lang, counter=counter) for x in item)
     if isinstance(item, Image):
@@ -212,8 +211,6 @@ def build_report(
     value for byte-identical reports).  ``lang``: the language of the labels the report writes.
     ``skipped``: (file, reason) pairs listed at the end (pages not embedded).
     """
-    from geo.tables import TABLE_CSS
-
     check_lang(lang)
     synthetic, rows = provenance_text(provenance)
     status = status_text(synthetic, lang)

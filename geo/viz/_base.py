@@ -8,11 +8,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from geo._io import write_text
 from geo.errors import JoinError, SchemaError
 from geo.labels import t
 from geo.territory import MAINLAND_SOUTH, context_units
-from geo.viz._elements import Geometry, Inset, OfflineAssets, Scale, Title, esc, mark_page
+from geo.viz._elements import Geometry, Inset, Legend, OfflineAssets, Scale, ShapeLayer, Title, esc, mark_page
+from geo.viz._inset import inset_svg
 from geo.viz._web import WebGeometry, web_geometry
+from geo.viz.png import screenshot
 
 __all__ = ["MapResult", "new_map", "finish", "unit_names", "align_values", "tip_cells", "TILES"]
 
@@ -46,8 +49,6 @@ class MapResult:
         return mark_page(root.render())
 
     def save(self, path) -> Path:
-        from geo._io import write_text
-
         return write_text(path, self.to_html())
 
     def snippet(self, *, height: int = 600, width: str = "100%") -> str:
@@ -60,8 +61,6 @@ class MapResult:
 
     def png(self, path, *, width: int = 1200, height: int = 800, chromium: str | None = None, timeout: float = 60) -> Path:
         """Save a PNG screenshot of the map (headless Chromium; no network unless the map has tiles)."""
-        from geo.viz.png import screenshot
-
         return screenshot(
             self.to_html(), path, width=width, height=height, network=self.tiles, chromium=chromium, timeout=timeout
         )
@@ -273,9 +272,7 @@ CONTEXT_COLOR = "#dedede"
 def add_context(m, web: WebGeometry, lang: str = "en") -> None:
     """The rest of the territory in grey (not interactive, not in the layer control), its legend row, and
     the South China Sea inset panel."""
-    from geo.viz._elements import Legend, ShapeLayer, esc
-    from geo.viz._inset import inset_svg
-    from geo.viz._overlays import latlngs
+    from geo.viz._overlays import latlngs  # lazy: a cycle (geo.viz._overlays imports this module)
 
     n = len(web.context)
     if n:

@@ -28,6 +28,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo import __version__
+from geo.boundaries import _read_cache, _write_cache, cache_dir
 from geo.errors import CRSError, GeometryError, check_choice
 
 __all__ = ["WebGeometry", "web_geometry", "SIMPLIFY_METHODS"]
@@ -172,8 +174,6 @@ _CACHE_KEEP = 16
 
 
 def _cache_key(geoms, simplify, tolerance, decimals) -> str:
-    from geo import __version__
-
     h = hashlib.sha256()
     for part in ("web-geometry", __version__, shapely.__version__, shapely.geos_version_string,
                  simplify, repr(tolerance), repr(decimals), len(geoms)):
@@ -184,14 +184,10 @@ def _cache_key(geoms, simplify, tolerance, decimals) -> str:
 
 
 def _cache_file(key: str):
-    from geo.boundaries import cache_dir
-
     return cache_dir() / f"web-{key[:32]}.npz"
 
 
 def _cache_read(key: str, n: int):
-    from geo.boundaries import _read_cache
-
     path = _cache_file(key)
     found = _read_cache(path, key, meta=True) if path.exists() else None
     if found is None:
@@ -205,8 +201,6 @@ def _cache_read(key: str, n: int):
 
 def _cache_write(key: str, result: WebGeometry) -> None:
     import contextlib
-
-    from geo.boundaries import _write_cache
 
     path = _cache_file(key)
     geoms = result.geometry.to_numpy()

@@ -12,6 +12,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from geo._cjkfont import fontconfig_file
+from geo._io import atomic_write, check_output_path
 from geo.errors import InputError
 
 __all__ = ["find_chromium", "chromium_args", "screenshot", "without_chrome"]
@@ -84,9 +86,6 @@ def screenshot(
     """Render ``page_html`` at ``width`` x ``height`` and write a PNG to ``path`` (atomically).
 
     Zoom buttons, the layer switcher and the attribution mark are hidden in the picture."""
-    from geo._cjkfont import fontconfig_file
-    from geo._io import atomic_write, check_output_path
-
     out = check_output_path(path)
     exe = find_chromium(chromium)
     with tempfile.TemporaryDirectory(prefix="geo-png-") as tmp:

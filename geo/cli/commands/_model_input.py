@@ -28,8 +28,8 @@ class ModelInput:
 
 def model_input(ud, columns, *, time_col, balance, data_path) -> ModelInput:
     """Panel: the gaps refused or the incomplete units dropped (``balance``); cross-section: one year's rows."""
-    from geo._io import require_columns
-    from geo.durbin.balance import balance_panel
+    from geo._io import require_columns  # lazy: pandas; geo --help imports this module
+    from geo.durbin.balance import balance_panel  # lazy: scipy (geo.durbin); as above
 
     if time_col is not None:
         require_columns(ud.table, columns, source=ud.source)

@@ -2,7 +2,9 @@
 
 import click
 
+from geo.cli.commands._model_input import model_input, split_list
 from geo.cli.options import boundaries_options, data_options, emit, json_option, left_out, seed_option
+from geo.errors import OptionError
 
 
 @click.command(name="compare")
@@ -41,9 +43,7 @@ def command(data_path, id_col, y, x, time_col, effects, weights_specs, models, t
     Example: geo compare --data panel.csv --y log_gdp_pc --x log_inv --time year --weights queen,knn:6 --model sdm,sar,sem
     """
     from geo import weights as gw
-    from geo.cli.commands._model_input import model_input, split_list
     from geo.durbin.compare import compare
-    from geo.errors import OptionError
     from geo.layers import load_data, weights_for
 
     xs, specs, forms = split_list(x), split_list(weights_specs), split_list(models)

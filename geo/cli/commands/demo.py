@@ -2,8 +2,8 @@
 
 import click
 
+from geo.cli.options import emit, json_option, progress
 from geo.cli.paths import OutputDir
-from geo.cli.options import emit, json_option
 
 
 @click.command(name="demo")
@@ -18,7 +18,6 @@ def command(out_dir, draws, permutations, seed, as_json):
 
     Example: geo demo --out maps
     """
-    from geo.cli.options import progress
     from geo.demo import run_demo
 
     steps = ["boundaries", "join", "weights", "moran", "spatial Durbin model", "radiation", "scenario", "maps", "report"]

@@ -5,6 +5,7 @@ import click
 from geo.cli.commands.map import _check_year, _data_option, _load, lisa_options
 from geo.cli.options import boundaries_options, emit, json_option
 from geo.cli.paths import InputPath, OutputPath
+from geo.errors import InputError
 
 
 def _common(f):
@@ -22,8 +23,6 @@ def _common(f):
 def _read_json(path):
     import json
     from pathlib import Path
-
-    from geo.errors import InputError
 
     p = Path(path)
     try:
@@ -57,7 +56,6 @@ def _from_json(name: str, builder: str, default_size: str, source_help: str, doc
     def run(source, out_path, dpi, size, title, lang, as_json):
         from pathlib import Path
 
-        from geo.errors import InputError
         from geo.figures import plots
 
         if Path(source).resolve() == Path(out_path).resolve():

@@ -4,6 +4,7 @@ import click
 
 from geo.cli.options import boundaries_options, emit, json_option, many_values_option, out_option, split_values
 from geo.cli.paths import InputPath
+from geo.errors import OptionError, SchemaError
 
 
 @click.command(name="join")
@@ -53,14 +54,11 @@ def command(data_paths, id_col, name_col, year_col, shape, value_name, encoding,
     """
     from geo import boundaries, layers
     from geo._io import check_output_path, write_frame
-    from geo.errors import SchemaError
 
     if (id_col is None) == (name_col is None):
         raise SchemaError("give exactly one of --id COL or --name COL")
     check_output_path(out_path)
     if split_shares is not None and split != "apportion":
-        from geo.errors import OptionError
-
         raise OptionError("--split-shares goes with --split apportion")
     units = None if boundaries_path is None and scope == "prefecture-and-above" else boundaries.load(
         boundaries_path, boundary_id, scope=scope

@@ -10,9 +10,11 @@ machine-readable output).
 
 import click
 
-from geo.cli.commands.radiation import zone_options
+from geo._write import atomic_paths
+from geo.cli.commands.radiation import load_target, zone_options
+from geo.cli.options import boundaries_options, emit, json_option, left_out, load_units, seed_option, weights_option
 from geo.cli.paths import InputPath, OutputPath
-from geo.cli.options import boundaries_options, emit, json_option, seed_option, weights_option
+from geo.errors import OptionError, SchemaError
 
 
 def _data_option(required: bool):
@@ -70,8 +72,6 @@ def _map_options(f):
 def _out_format(out_path, fmt, png_path) -> str:
     from pathlib import Path
 
-    from geo.errors import OptionError
-
     suffix = Path(out_path).suffix.lower().lstrip(".")
     fmt = fmt or (suffix if suffix in ("png", "svg", "pdf") else "html")
     if fmt != "html" and png_path:
@@ -89,8 +89,6 @@ def _layout(lang, title, opts) -> dict:
 
 def _finish(result, out_path, png_path, as_json, fmt="html", dpi=300, *, extra=None, notes=()):
     if fmt == "html":
-        from geo._write import atomic_paths
-
         with atomic_paths(out_path, png_path) as (html_tmp, png_tmp):  # both written, or neither
             result.save(html_tmp)
             if png_path:
@@ -112,8 +110,6 @@ def _finish(result, out_path, png_path, as_json, fmt="html", dpi=300, *, extra=N
 def _load(data_path, id_col, boundaries_path, boundary_id, scope):
     """(UnitData or None, units GeoDataFrame)."""
     if data_path is None:
-        from geo.cli.options import load_units
-
         return None, load_units(boundaries_path, boundary_id, scope)
     from geo.layers import load_data
 
@@ -138,8 +134,6 @@ def _column(ud, var, year):
 
 
 def _check_year(ud, year):
-    from geo.errors import OptionError
-
     if year is not None and not ud.year_col:
         raise OptionError(f"--year {year}: {ud.source} has no year column")
 
@@ -188,8 +182,6 @@ def choropleth_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, 
     ud, units = _load(data_path, id_col, boundaries_path, boundary_id, scope)
     _check_year(ud, year)
     if panels:
-        from geo.errors import OptionError
-
         if fmt != "html" or year is not None or not ud.year_col:
             raise OptionError("--panels makes a web map of several years of a panel: no --year, --out FILE.html")
         try:
@@ -200,7 +192,6 @@ def choropleth_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, 
                                      title=_title(title, var, ud, lang), units_label=units_label, lang=lang)
     elif fmt != "html":
         from geo import figures
-        from geo.errors import OptionError
 
         if ud.year_col and year is None:
             raise OptionError(f"a print map shows one year: give --year (the data {ud.source} are a panel)")
@@ -236,7 +227,6 @@ def bivariate_cmd(data_path, id_col, boundaries_path, boundary_id, scope, x_var,
     --y invest_share_synthetic --year 2023 --out bivariate.html
     """
     from geo import viz
-    from geo.errors import OptionError
 
     fmt = _out_format(out_path, fmt, png_path)
     if fmt != "html":
@@ -266,7 +256,6 @@ def lisa_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, year, 
     --out lisa.html
     """
     from geo import viz
-    from geo.errors import SchemaError
 
     fmt = _out_format(out_path, fmt, png_path)
     ud, units = _load(data_path, id_col, boundaries_path, boundary_id, scope)
@@ -285,8 +274,6 @@ def lisa_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, year, 
         extra, notes = {}, []
     else:
         from geo.autocorr import local_moran
-
-        from geo.cli.options import left_out
         from geo.layers import weights_for
 
         cs = ud.cross_section(year, columns=[var])
@@ -334,7 +321,6 @@ def spillover_cmd(data_path, id_col, boundaries_path, boundary_id, scope, var, y
     --year 2024 --out effects.csv; geo map spillover --data effects.csv --id adcode --var effect --out spill.html
     """
     from geo import viz, zones
-    from geo.errors import OptionError
 
     fmt = _out_format(out_path, fmt, png_path)
     ud, units = _load(data_path, id_col, boundaries_path, boundary_id, scope)
@@ -380,8 +366,6 @@ def radiation_cmd(data_path, id_col, boundaries_path, boundary_id, scope, zones_
     Example: geo map radiation --zone-kind new-zone --bands 100,200,300 --out radiation.html
     """
     from geo import radiation, viz
-    from geo.cli.commands.radiation import load_target
-    from geo.errors import OptionError
 
     fmt = _out_format(out_path, fmt, png_path)
     opts = {"extent": extent, "inset": inset, "size": size, "credit": credit, "review_number": review_number}

@@ -4,6 +4,7 @@ import click
 
 from geo.cli.options import (boundaries_options, data_options, emit, json_option, left_out, out_option, seed_option,
                              weights_option)
+from geo.errors import OptionError, SchemaError
 
 
 @click.command(name="moran")
@@ -39,7 +40,6 @@ def command(data_path, id_col, var, statistic, year, weights_spec, transform, is
     """
     from geo import autocorr as ac
     from geo import weights as gw
-    from geo.errors import OptionError
     from geo.layers import load_data, weights_for
 
     if out_path is not None and not local:
@@ -72,8 +72,6 @@ def command(data_path, id_col, var, statistic, year, weights_spec, transform, is
         year = ud.years[0]
     gdf = ud.cross_section(year=year if ud.year_col else None)
     if var not in gdf.columns:
-        from geo.errors import SchemaError
-
         cols = ", ".join(c for c in gdf.columns if c != "geometry")
         raise SchemaError(f"{data_path}: no column {var!r} (columns are: {cols})")
     if local and statistic != "moran":

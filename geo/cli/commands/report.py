@@ -19,8 +19,9 @@ from the results (e.g. "Spatial Durbin model (panel): y") or the file name made 
 
 import click
 
-from geo.cli.paths import InputDir, OutputPath
 from geo.cli.options import emit, json_option
+from geo.cli.paths import InputDir, OutputPath
+from geo.errors import InputError, OptionError
 
 _SPECIAL = ("provenance.json", "commands.txt")
 _IMAGES = {".png": "image/png", ".svg": "image/svg+xml"}
@@ -49,7 +50,6 @@ def command(results_dir, out_path, fmt, title, synthetic, lang, as_json):
     from pathlib import Path
 
     from geo._io import read_table, write_text
-    from geo.errors import InputError, OptionError
     from geo.report import HTMLPage, Image, build_docx, build_report, describe, is_geo_page, readable_title
 
     folder = Path(results_dir)

@@ -2,8 +2,10 @@
 
 import click
 
-from geo.cli.paths import OutputPath
+from geo.cli.commands._model_input import model_input, split_list
 from geo.cli.options import boundaries_options, data_options, emit, json_option, left_out, seed_option, weights_option
+from geo.cli.paths import OutputPath
+from geo.errors import OptionError
 
 
 @click.command(name="sdm")
@@ -79,9 +81,7 @@ def command(data_path, id_col, y, x, time_col, effects, bias_correction, model, 
     Example: geo sdm --data cities.csv --id adcode --y log_gdp_pc --x log_inv,log_pop --weights queen --seed 1
     """
     from geo._io import write_text
-    from geo.cli.commands._model_input import model_input, split_list
     from geo.durbin import fit
-    from geo.errors import OptionError
     from geo.layers import load_data, weights_for
 
     xs = split_list(x)

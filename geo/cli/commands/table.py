@@ -4,6 +4,7 @@ import click
 
 from geo.cli.options import emit, json_option
 from geo.cli.paths import InputPath, OutputPath
+from geo.errors import InputError
 
 
 @click.command(name="table")
@@ -32,7 +33,6 @@ def command(sources, out_path, kind, names, stat, interval, digits, title, lang,
     import json
     from pathlib import Path
 
-    from geo.errors import InputError
     from geo.tables import table_from_json
 
     objs = []
