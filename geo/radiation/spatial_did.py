@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from geo._graph import to_csr
 from geo.errors import ModelError, SchemaError
 from geo.radiation._common import num as _num
 from geo.radiation.exposure import BandAssignment
@@ -19,14 +20,12 @@ def queen_weights(units):
     """Row-standardised queen contiguity (scipy CSR, rows in ``units`` order) with each island linked both
     ways to its nearest unit by centroid distance (``geo.weights.build("queen", units)``), so every row
     sums to 1 as the two-way Lee-Yu panel estimator needs."""
-    import scipy.sparse as sp
-
     from geo.weights import build
 
     g = build("queen", units)
     if list(map(str, g.unique_ids)) != list(map(str, units.index)):
         raise ModelError("queen weights dropped or reordered units; cannot align them with the data")
-    return sp.csr_matrix(g.sparse)
+    return to_csr(g, error=ModelError)
 
 
 @dataclass(frozen=True, eq=False)

@@ -58,6 +58,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from geo._graph import to_csr
 from geo.durbin.impacts import _draw_params
 from geo.errors import ModelError, OptionError, SchemaError, check_choice
 from geo.radiation._common import num as _num
@@ -280,8 +281,6 @@ def ring_spatial_did(
     (default), ``drop`` or ``error`` for unit-years without the outcome.
     ``bias_correction`` (balanced panels): ``lee-yu`` or ``none`` (the direct approach).
     """
-    import scipy.sparse as sp
-
     from geo.durbin.impacts import TraceEngine, lag_impacts
     from geo.durbin.logdet import make_logdet
     from geo.durbin.panel import fit_panel
@@ -325,7 +324,7 @@ def ring_spatial_did(
     wids = tuple(map(str, getattr(g, "unique_ids", ())))
     if sorted(wids) != ids:
         raise ModelError(f"the weights' units ({len(wids)}) differ from the data's units ({len(ids)})")
-    W = sp.csr_matrix(g.sparse)
+    W = to_csr(g, error=ModelError)
     n, T = len(wids), len(years)
 
     # the full grid: exposures are known in every unit-year; the outcome may be missing (balance="ml")
