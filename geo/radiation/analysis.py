@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from geo.errors import SchemaError
+from geo.errors import OptionError, SchemaError, check_choice
 from geo.radiation._common import num as _num
 from geo.radiation.did import band_did, event_study
 from geo.radiation.exposure import BandAssignment, Exposure, assign_bands
 from geo.radiation.exposure import exposure as make_exposure
-from geo.radiation.geometry import DEFAULT_BANDS
+from geo.radiation.geometry import DEFAULT_BANDS, unit_centroids
 from geo.radiation.reach import REACH_RULES, RULE_TEXT, CVReach, DistanceCurve, cv_reach, distance_curve
 from geo.radiation.results import BandDID, EventStudy
 from geo.radiation.spatial_did import SpatialDID, spatial_did
@@ -164,8 +164,6 @@ class Placebo:
     def draw(self, rng):
         import geopandas as gpd
 
-        from geo.radiation.geometry import unit_centroids
-
         cents = unit_centroids(self.units)
         for _ in range(self.draws):
             z = self.zones.copy()
@@ -237,8 +235,6 @@ def analyse(
     (Clarke's 2017 cross-validated reach over bin widths ``reach_step_km``, 2·``reach_step_km``, … with
     ``reach_folds`` folds by unit).  ``progress``: optional callable(done, total) for the CV search.
     """
-    from geo.errors import OptionError, check_choice
-
     check_choice("exposure", exposure, EXPOSURES)
     check_choice("placebo", placebo, ("zones", "years"))
     check_choice("spatial_model", spatial_model, ("rings", "queen"))

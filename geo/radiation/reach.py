@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from geo.errors import ModelError, OptionError, check_choice
+from geo.errors import ModelError, OptionError, SchemaError, check_choice
 from geo.radiation import imputation
 from geo.radiation._common import critical_value, p_t
 from geo.radiation._common import num as _num
@@ -114,8 +114,6 @@ def _exposure_for(units, years, zones, corridor, edges, mode, assign):
 
 def _years(data, time):
     if time not in data.columns:
-        from geo.errors import SchemaError
-
         raise SchemaError(f"data has no column {time!r}")
     return sorted(pd.to_numeric(data[time], errors="coerce").dropna().astype(int).unique())
 

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from geo.boundaries import centroids, china, great_circle_km
 from geo.errors import InputError, OptionError, SchemaError
 from geo.radiation._common import critical_value
 from geo.radiation._common import num as _num
@@ -140,8 +141,6 @@ def locate(units, *, host=None, at=None) -> tuple[str, float, float]:
     """
     from shapely import Point
 
-    from geo.boundaries import centroids
-
     if (host is None) == (at is None):
         raise OptionError("give either a host city (host=) or a point (at=(lon, lat)), not both")
     if host is not None:
@@ -202,8 +201,6 @@ def new_zone(fit, *, host=None, at=None, year: int, units=None, level: float = 0
     :class:`geo.radiation.SpatialDID` (SDM).  ``units``: the boundaries the
     model was fitted on (default: the embedded ones).
     """
-    from geo.boundaries import china, great_circle_km
-
     units = china() if units is None else units
     hid, lon, lat = locate(units, host=host, at=at)
     tab = fit.assignment.table
@@ -343,8 +340,6 @@ def new_corridor(fit, cities, *, year: int, units=None, level: float = 0.95) -> 
     Each unit takes its group under the corridor (members = host); the change
     is that group's fitted coefficient (no corridor before).
     """
-    from geo.boundaries import china
-
     if not isinstance(fit, BandDID):
         raise OptionError("a new-corridor scenario needs a band-DID fit (model='bands')")
     units = china() if units is None else units

@@ -8,10 +8,13 @@ import numpy as np
 import pandas as pd
 
 from geo._graph import to_csr
+from geo.boundaries import china
+from geo.durbin.panel import fit_panel
 from geo.errors import ModelError, SchemaError
 from geo.radiation._common import num as _num
 from geo.radiation.exposure import BandAssignment
 from geo.radiation.spatial_rings import data_columns
+from geo.weights import build
 
 __all__ = ["queen_weights", "SpatialDID", "spatial_did"]
 
@@ -20,8 +23,6 @@ def queen_weights(units):
     """Row-standardised queen contiguity (scipy CSR, rows in ``units`` order) with each island linked both
     ways to its nearest unit by centroid distance (``geo.weights.build("queen", units)``), so every row
     sums to 1 as the two-way Lee-Yu panel estimator needs."""
-    from geo.weights import build
-
     g = build("queen", units)
     if list(map(str, g.unique_ids)) != list(map(str, units.index)):
         raise ModelError("queen weights dropped or reordered units; cannot align them with the data")
@@ -108,8 +109,6 @@ def spatial_did(
     matrix with ``weight_ids``.  Fitted by :func:`geo.durbin.panel.fit_panel`
     (balanced panels only).
     """
-    from geo.durbin.panel import fit_panel
-
     controls = tuple(controls or ())
     if isinstance(data, pd.DataFrame) and isinstance(data.index, pd.MultiIndex) and id not in data.columns:
         data = data.reset_index()
@@ -127,11 +126,7 @@ def spatial_did(
         raise ModelError("the zone dummy D never changes in the data; no host is treated within the panel years")
     ids = pd.Index(sorted(df[id].unique()))
     if isinstance(weights, str):
-        from geo.weights import build
-
         if units is None:
-            from geo.boundaries import china
-
             units = china()
         missing_units = ids.difference(units.index.astype(str))
         if len(missing_units):

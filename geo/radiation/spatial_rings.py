@@ -59,11 +59,14 @@ import numpy as np
 import pandas as pd
 
 from geo._graph import to_csr
-from geo.durbin.impacts import _draw_params
+from geo.durbin.impacts import TraceEngine, _draw_params, lag_impacts
+from geo.durbin.logdet import make_logdet
+from geo.durbin.panel import fit_panel
 from geo.errors import ModelError, OptionError, SchemaError, check_choice
 from geo.radiation._common import num as _num
 from geo.radiation._common import p_norm
 from geo.radiation.exposure import Exposure
+from geo.weights import build
 
 __all__ = ["RingSpatialDID", "ring_spatial_did", "zone_effects", "simulate_effects", "BALANCE"]
 
@@ -281,11 +284,6 @@ def ring_spatial_did(
     (default), ``drop`` or ``error`` for unit-years without the outcome.
     ``bias_correction`` (balanced panels): ``lee-yu`` or ``none`` (the direct approach).
     """
-    from geo.durbin.impacts import TraceEngine, lag_impacts
-    from geo.durbin.logdet import make_logdet
-    from geo.durbin.panel import fit_panel
-    from geo.weights import build
-
     if not isinstance(exposure, Exposure):
         raise OptionError("the ring spatial DID needs a time-varying exposure (geo.radiation.exposure)")
     if exposure.kinds:
