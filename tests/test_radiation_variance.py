@@ -31,11 +31,11 @@ def _mc():
 
 def _tiny_design(y):
     """SYNTHETIC 8 units x 7 years; units 0-1 enter ring a in year 2 and switch to ring b in year 4 (a nearer zone
-    opens), unit 2 enters ring b in year 3, unit 3 is a host from year 5, units 4-7 stay unexposed."""
+    opens), unit 2 enters ring b in year 3, units 3 and 4 host a zone from years 5 and 4, units 5-7 stay unexposed."""
     ids, years = np.repeat(np.arange(8), 7), np.tile(np.arange(7), 8)
     a = ((ids <= 1) & (years >= 2) & (years < 4)).astype(float)
     b = (((ids <= 1) & (years >= 4)) | ((ids == 2) & (years >= 3))).astype(float)
-    h = ((ids == 3) & (years >= 5)).astype(float)
+    h = (((ids == 3) & (years >= 5)) | ((ids == 4) & (years >= 4))).astype(float)
     df = pd.DataFrame({"id": ids, "year": years, "y": y, "D_a": a, "D_b": b, "D_h": h})
     df["untreated"] = (a + b + h) == 0
     return SimpleNamespace(df=df, time="year", id="id", controls=(), y="y",
@@ -108,3 +108,26 @@ def test_overlapping_ring_coverage_on_fresh_seeds(china):
     assert len(ring) == 200
     assert 0.92 <= ring["cover"].mean() <= 0.98
     assert abs((ring["estimate"] - ring["truth"]).mean()) < 3 * ring["estimate"].std() / np.sqrt(200)
+
+
+def test_jackknife_maps_equal_refitting_without_each_unit():
+    """(G-1)/G sum_g (D_g y)^2 from the jackknife maps equals the leave-one-unit-out jackknife computed by refitting
+    the estimator on y without each unit, to 1e-10 (so the jackknife column of the variance table is that
+    estimator's exact expectation)."""
+    mc = _mc()
+    y = np.random.default_rng(4).standard_normal(56)
+    lf, fs = _fit(y)
+    d = _tiny_design(y)
+    D = mc.jackknife_maps(d, lf, fs)
+    G = lf.G
+    thetas = []
+    for g in range(G):
+        sub = _tiny_design(y)
+        sub.df = sub.df[sub.df["id"] != g].reset_index(drop=True)
+        fsg = FirstStageFit(sub)
+        cols = list(sub.cols.values())
+        thetas.append(second_stage(fsg, fsg.df[cols].to_numpy(float), cols).theta)
+    thetas = np.array(thetas)
+    v_brute = (G - 1) / G * ((thetas - thetas.mean(0)) ** 2).sum(0)
+    v_maps = (G - 1) / G * (np.einsum("gkn,n->gk", D, y) ** 2).sum(0)
+    np.testing.assert_allclose(v_maps, v_brute, rtol=1e-10)
