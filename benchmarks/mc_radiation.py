@@ -5,6 +5,7 @@
     nice -n 10 python benchmarks/mc_radiation.py --part pretrend --reps 200 --pretrend-draws 199 --out ...
     python benchmarks/mc_radiation.py --combine benchmarks/results/mc_radiation_*_rows.csv --out benchmarks/results/mc_radiation
     python benchmarks/mc_radiation.py --fast        # a few replications (the test suite runs run_design directly)
+    python benchmarks/mc_radiation.py --part variance   # exact sd vs expected clustered / jackknife SE, no draws
 
 Data-generating process (every draw labelled synthetic; seeds fixed per design and replication):
 
@@ -369,7 +370,10 @@ def jackknife_maps(d, lf, fs) -> np.ndarray:
     for g, uid in enumerate(pd.unique(key)):  # the order of the cluster codes (factorized in row order)
         keep = key != uid
         sub_df = fs.df[keep].reset_index(drop=True)
-        sub_d = dataclasses.replace(d, df=sub_df) if dataclasses.is_dataclass(d) else SimpleNamespace(**{**vars(d), "df": sub_df})
+        if dataclasses.is_dataclass(d):
+            sub_d = dataclasses.replace(d, df=sub_df)
+        else:  # a plain namespace (the hand-built test design)
+            sub_d = SimpleNamespace(**{**vars(d), "df": sub_df})
         sub = FirstStageFit(sub_d)
         lg = second_stage(sub, sub.df[names].to_numpy(float), names)
         for jj, c in enumerate(lg.names):
@@ -463,7 +467,8 @@ def main(argv=None):
     ap.add_argument("--pretrend-draws", type=int, default=199, help="wild bootstrap draws for the pre-trend tests")
     ap.add_argument("--designs", default=",".join(DESIGNS))
     ap.add_argument("--part", choices=("effects", "pretrend", "both", "variance"), default="effects",
-                    help="variance: exact sampling sd vs the expected clustered SE (no simulation; writes OUT_variance)")
+                    help="variance: exact sampling sd vs the expected clustered and jackknife SEs (no simulation; "
+                    "writes OUT_variance)")
     ap.add_argument("--fast", action="store_true", help="3 replications of the static and five-zone designs")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "mc_radiation"))
     ap.add_argument("--timing", action="store_true", help="also time one fit from a cold process against diff-diff")
