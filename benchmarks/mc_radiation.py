@@ -5,6 +5,7 @@
     nice -n 10 python benchmarks/mc_radiation.py --part pretrend --reps 200 --pretrend-draws 199 --out ...
     python benchmarks/mc_radiation.py --combine benchmarks/results/mc_radiation_*_rows.csv --out benchmarks/results/mc_radiation
     python benchmarks/mc_radiation.py --fast        # a few replications (the test suite runs run_design directly)
+    python benchmarks/mc_radiation.py --part variance   # exact sd vs expected clustered / jackknife SE, no draws
 
 Data-generating process (every draw labelled synthetic; seeds fixed per design and replication):
 
@@ -58,6 +59,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 YEARS = list(range(2000, 2024))
+SD_U = 0.05 / np.sqrt(1 - 0.25)  # stationary sd of the errors' AR(1) with rho 0.5, kept for every rho
 BANDS = (100.0, 200.0, 300.0)
 EFFECTS_A = {"host": 0.10, "0-100 km": 0.04, "100-200 km": -0.03, "200-300 km": 0.0}
 EFFECTS_B = {"host": 0.05, "0-100 km": 0.02, "100-200 km": 0.0, "200-300 km": 0.0}
@@ -109,7 +111,7 @@ def simulate(units, ex, tau, seed, *, missing=0.0, control=False, rho=0.5):
     tt = np.arange(nt)
     g = 0.05 * tt - 0.001 * tt**2
     u = np.zeros((nt, n))
-    sd = 0.05 / np.sqrt(1 - 0.25)  # stationary sd of the AR(1) with rho 0.5, kept for every rho
+    sd = SD_U
     u[0] = sd * rng.standard_normal(n)
     for k in range(1, nt):
         u[k] = rho * u[k - 1] + sd * np.sqrt(1 - rho**2) * rng.standard_normal(n)
@@ -317,6 +319,109 @@ def pretrend_size(pre: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def ar1_cov_apply(M, unit, year, rho, sd):
+    """Sigma M for the process's errors: AR(1) within unit (stationary sd ``sd``, correlation rho^|t-s|),
+    independent across units; M is n x m in the estimation rows' order."""
+    M = np.asarray(M, float)
+    out = np.zeros_like(M)
+    order = np.argsort(unit, kind="stable")
+    bounds = np.flatnonzero(np.diff(unit[order])) + 1
+    for r in np.split(order, bounds):
+        t = year[r]
+        out[r] = sd**2 * rho ** np.abs(t[:, None] - t[None, :]) @ M[r]
+    return out
+
+
+def exact_variance(lf, year, rho, sd):
+    """{name: (exact variance, exact expectation of the clustered variance)} of the imputation coefficients.
+
+    theta = A y is linear in y and the fixed effects absorb a_i and g_t, so Var(theta_j) = a_j' Sigma a_j
+    exactly.  The clustered estimate is c sum_g (w_g' e)^2 with w_g = a_j on unit g's rows and e = R u the
+    residuals used (first-stage residuals on untreated rows, second-stage on treated rows; R = (I - X B^-1 X')
+    (I - H)), so its expectation is c sum_g (R'w_g)' Sigma (R'w_g).  No simulation: the ratio says whether the
+    clustered variance is biased for this design (a property of the design and the error process)."""
+    from geo.radiation._fe import indicator
+
+    X = lf.Xt
+    Binv = np.linalg.pinv(X.T @ X)
+    C = indicator(lf.cluster, lf.G)
+    out = {}
+    for j, name in enumerate(lf.names):
+        a = lf.A[j]
+        v_true = float(a @ ar1_cov_apply(a[:, None], lf.cluster, year, rho, sd)[:, 0])
+        W = C.T.multiply(a[:, None]).toarray()  # n x G: a_j restricted to each unit
+        RtW = lf.Tt(W - X @ (Binv @ (X.T @ W)))
+        e_cl = float(lf.factor * np.einsum("ng,ng->", RtW, ar1_cov_apply(RtW, lf.cluster, year, rho, sd)))
+        out[name] = (v_true, e_cl)
+    return out
+
+
+def jackknife_maps(d, lf, fs) -> np.ndarray:
+    """G x k x n array D with D_g y = theta_(-g) - mean_h theta_(-h): the leave-one-unit-out estimates (each refitted
+    without unit g, stage 1 included; zero weight on unit g's rows) as linear maps of y, centred."""
+    import dataclasses
+    from types import SimpleNamespace
+
+    from geo.radiation.imputation import FirstStageFit, second_stage
+
+    names = list(lf.names)
+    key = fs.df[d.id].to_numpy()
+    Ag = np.zeros((lf.G, len(names), len(key)))
+    for g, uid in enumerate(pd.unique(key)):  # the order of the cluster codes (factorized in row order)
+        keep = key != uid
+        sub_df = fs.df[keep].reset_index(drop=True)
+        if dataclasses.is_dataclass(d):
+            sub_d = dataclasses.replace(d, df=sub_df)
+        else:  # a plain namespace (the hand-built test design)
+            sub_d = SimpleNamespace(**{**vars(d), "df": sub_df})
+        sub = FirstStageFit(sub_d)
+        lg = second_stage(sub, sub.df[names].to_numpy(float), names)
+        for jj, c in enumerate(lg.names):
+            Ag[g, names.index(c), keep] = lg.A[jj]
+    return Ag - Ag.mean(axis=0, keepdims=True)
+
+
+def exact_jackknife_variance(d, lf, fs, rho, sd):
+    """{name: exact expectation of the jackknife variance (G-1)/G sum_g (D_g y)^2} = (G-1)/G sum_g D_g' Sigma D_g
+    (:func:`jackknife_maps`): a measured alternative to the clustered variance, G refits, no simulation."""
+    D = jackknife_maps(d, lf, fs)
+    G = lf.G
+    return {name: float((G - 1) / G * np.einsum("ng,ng->", D[:, j, :].T,
+                                                 ar1_cov_apply(D[:, j, :].T, lf.cluster, fs.year, rho, sd)))
+            for j, name in enumerate(lf.names)}
+
+
+VARIANCE_DESIGNS = ("static", "dynamic", "overlapping", "overlapping_iid", "five")
+
+
+def variance_table(units, designs=VARIANCE_DESIGNS, *, jackknife=False) -> pd.DataFrame:
+    """Exact sampling sd of the imputation estimates and the exact expectation of their clustered SE per design
+    (balanced single-kind designs without controls: the estimation rows do not change across replications)."""
+    from geo import radiation as rad
+    from geo.radiation.imputation import fit as ifit
+
+    rows = []
+    for name in designs:
+        spec = DESIGNS[name]
+        zones = make_zones(units, spec["n_zones"], spec["seed"])
+        ex = rad.exposure(units, years=YEARS, zones=zones, bands=BANDS)
+        tau = true_effects(ex, spec["dynamic"], False)
+        df = simulate(units, ex, tau, seed=spec["seed"] * 1000, rho=spec.get("rho", 0.5))
+        _, d = truths(ex, tau, df)
+        lf, fs = ifit(d)
+        ev = exact_variance(lf, fs.year, spec.get("rho", 0.5), SD_U)
+        jk = exact_jackknife_variance(d, lf, fs, spec.get("rho", 0.5), SD_U) if jackknife else {}
+        for lab, c in d.cols.items():
+            if c in ev:
+                v, e = ev[c]
+                row = {"design": name, "group": lab, "exact_sd": np.sqrt(v), "expected_clustered_se": np.sqrt(e),
+                       "variance_ratio": e / v}
+                if c in jk:
+                    row["jackknife_ratio"] = jk[c] / v
+                rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def cold_timing(reps=3):
     """Seconds for one fit in a fresh process (imports included): geo imputation vs diff-diff SpilloverDiD."""
     code_geo = (
@@ -361,7 +466,9 @@ def main(argv=None):
     ap.add_argument("--wild-draws", type=int, default=399, help="wild bootstrap draws for the effects (0: none)")
     ap.add_argument("--pretrend-draws", type=int, default=199, help="wild bootstrap draws for the pre-trend tests")
     ap.add_argument("--designs", default=",".join(DESIGNS))
-    ap.add_argument("--part", choices=("effects", "pretrend", "both"), default="effects")
+    ap.add_argument("--part", choices=("effects", "pretrend", "both", "variance"), default="effects",
+                    help="variance: exact sampling sd vs the expected clustered and jackknife SEs (no simulation; "
+                    "writes OUT_variance)")
     ap.add_argument("--fast", action="store_true", help="3 replications of the static and five-zone designs")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "mc_radiation"))
     ap.add_argument("--timing", action="store_true", help="also time one fit from a cold process against diff-diff")
@@ -384,6 +491,23 @@ def main(argv=None):
     from geo.boundaries import china
 
     units = china()
+    if a.part == "variance":
+        names = VARIANCE_DESIGNS if a.designs == ",".join(DESIGNS) else tuple(x.strip() for x in a.designs.split(","))
+        tab = variance_table(units, names, jackknife=True)
+        out = Path(a.out + "_variance")
+        out.with_suffix(".json").write_text(json.dumps({"synthetic_data": True, "rows": tab.to_dict("records")},
+                                                       indent=1, default=float))
+        lines = ["SYNTHETIC process. Imputation estimator: exact sampling sd (a' Sigma a under the process's AR(1) "
+                 "errors) vs the exact expectation of the two-stage GMM clustered variance (factor G/(G-1)) and of "
+                 "the leave-one-unit-out jackknife variance; ratios = expected variance / exact variance; no "
+                 "simulation", "",
+                 "| design | group | exact sd | E[clustered var]^0.5 | clustered ratio | jackknife ratio |",
+                 "| --- | --- | ---: | ---: | ---: | ---: |"]
+        lines += [f"| {r.design} | {r.group} | {r.exact_sd:.5f} | {r.expected_clustered_se:.5f} | "
+                  f"{r.variance_ratio:.3f} | {r.jackknife_ratio:.3f} |" for r in tab.itertuples()]
+        out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+        print(tab.to_string(index=False))
+        return tab
     designs = ["static", "five"] if a.fast else [d.strip() for d in a.designs.split(",")]
     reps = 3 if a.fast else a.reps
     res, pre = [], []
