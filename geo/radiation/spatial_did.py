@@ -9,7 +9,6 @@ import pandas as pd
 
 from geo._graph import to_csr
 from geo.boundaries import china
-from geo.durbin.panel import fit_panel
 from geo.errors import ModelError, SchemaError
 from geo.radiation._common import num as _num
 from geo.radiation.exposure import BandAssignment
@@ -137,6 +136,8 @@ def spatial_did(
         weights, weight_ids = graph.sparse.tocsr(), tuple(map(str, graph.unique_ids))
     elif hasattr(weights, "unique_ids") and hasattr(weights, "sparse"):
         weights, weight_ids = weights.sparse.tocsr(), tuple(map(str, weights.unique_ids))
+    from geo.durbin.panel import fit_panel  # lazy: geo.durbin loads scipy.stats (~0.6 s); --spatial only
+
     res = fit_panel(
         df, y, [d_name, *controls], weights=weights, weight_ids=weight_ids, id=id, time=time,
         model="sdm", effects="twoways", draws=draws, seed=seed,

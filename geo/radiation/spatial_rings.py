@@ -59,9 +59,6 @@ import numpy as np
 import pandas as pd
 
 from geo._graph import to_csr
-from geo.durbin.impacts import TraceEngine, _draw_params, lag_impacts
-from geo.durbin.logdet import make_logdet
-from geo.durbin.panel import fit_panel
 from geo.errors import ModelError, OptionError, SchemaError, check_choice
 from geo.radiation._common import num as _num
 from geo.radiation._common import p_norm
@@ -95,6 +92,8 @@ def simulate_effects(fn, mean, V, *, draws: int, seed=None, level: float = 0.95,
     (point = fn(mean), lower, upper, sd of the draws).  Used by the spatial DIDs and the scenario."""
     mean = np.asarray(mean, float)
     point = fn(mean)
+    from geo.durbin.impacts import _draw_params  # lazy: geo.durbin loads scipy.stats (~0.6 s), for --spatial only
+
     sims = _draw_params(mean, np.asarray(V, float), int(draws), seed, -rho_max, rho_max)
     sims = np.array([fn(x) for x in sims])
     a = (1 - level) / 2
@@ -284,6 +283,11 @@ def ring_spatial_did(
     (default), ``drop`` or ``error`` for unit-years without the outcome.
     ``bias_correction`` (balanced panels): ``lee-yu`` or ``none`` (the direct approach).
     """
+    # lazy: geo.durbin loads scipy.stats (~0.6 s); only runs with a spatial DID need it
+    from geo.durbin.impacts import TraceEngine, lag_impacts
+    from geo.durbin.logdet import make_logdet
+    from geo.durbin.panel import fit_panel
+
     if not isinstance(exposure, Exposure):
         raise OptionError("the ring spatial DID needs a time-varying exposure (geo.radiation.exposure)")
     if exposure.kinds:
