@@ -51,7 +51,9 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from geo import boundaries
 from geo._guards import check_regular_file, reading
+from geo._numba import HAVE_NUMBA
 from geo.errors import CRSError, GeometryError, InputError, OptionError, ResultError
 
 __all__ = ["STATS", "COVERAGE_STATS", "ALL_STATS", "ZonalResult", "zonal_stats", "parse_stats"]
@@ -277,8 +279,6 @@ def _check_units(units):
     import shapely
 
     if units is None:
-        from geo import boundaries
-
         return boundaries.china()
     if not isinstance(units, gpd.GeoDataFrame):
         raise GeometryError("units must be a GeoDataFrame of polygons indexed by the unit id")
@@ -413,8 +413,6 @@ def _compute(src, units, raster_crs, band_list, stats, nodata, max_cells, path):
     empty = None
     if centre:
         res = _centre_engine(src, geoms, band_list, nodata, max_cells)
-        from geo._numba import HAVE_NUMBA
-
         engines.append(f"centre rule: geo label strips (GDAL rasterize) + {'numba' if HAVE_NUMBA else 'numpy'} pass")
         for b in band_list:
             for s in centre:
@@ -484,8 +482,6 @@ def _centre_engine(src, geoms, band_list, nodata, max_cells, *, accel: bool | No
     import shapely
     from rasterio.features import rasterize
     from rasterio.windows import Window, from_bounds
-
-    from geo._numba import HAVE_NUMBA
 
     use_numba = HAVE_NUMBA if accel is None else (accel and HAVE_NUMBA)
     n = len(geoms)
