@@ -13,17 +13,24 @@ from geo.radiation.exposure import BandAssignment
 __all__ = ["BandDID", "EventStudy", "reach"]
 
 
+_FEW_TREATED = 10  # a ring with fewer exposed units gets a warning and is passed over by the reach rules
+
+
 def reach(table: pd.DataFrame) -> float:
     """Upper edge of the last ring, from the nearest, whose interval excludes zero with the nearest ring's sign.
 
-    Nearest rings whose interval is unbounded (one or two treated units: the wild bootstrap cannot reject
-    anything there) carry no evidence either way and are passed over; the run starts at the first ring with a
-    bounded interval (its lower edge is then not the zone, but the reach is still that ring's upper edge).
+    Nearest rings that carry no evidence either way are passed over: an unbounded interval (the wild
+    bootstrap cannot reject anything with one or two treated units) or fewer than ``BandDID.FEW_TREATED`` (10)
+    exposed units (prefecture centroids lie ~100 km apart, so a 0-50 km ring holds a few cities and its
+    clustered interval misses their own noise; the curve and CV rules skip such rings too).  The run starts at
+    the first ring with evidence; the reach is still an upper ring edge.
     """
     bands = table[~table["band"].str.endswith("host")].reset_index(drop=True)
-    bounded = np.isfinite(bands["ci_lower"].to_numpy(float)) & np.isfinite(bands["ci_upper"].to_numpy(float))
-    if bounded.any() and not bounded[0]:
-        bands = bands.iloc[int(np.argmax(bounded)):].reset_index(drop=True)
+    informative = np.isfinite(bands["ci_lower"].to_numpy(float)) & np.isfinite(bands["ci_upper"].to_numpy(float))
+    if "n_units" in bands:
+        informative &= bands["n_units"].to_numpy(float) >= _FEW_TREATED
+    if informative.any() and not informative[0]:
+        bands = bands.iloc[int(np.argmax(informative)):].reset_index(drop=True)
     if bands.empty:
         return 0.0
     sign = np.sign(bands["estimate"].iat[0])
@@ -77,7 +84,7 @@ class BandDID:
     by_cohort: pd.DataFrame | None = field(repr=False, default=None)
 
     #: below this many treated units in a group, clustered standard errors are flagged as unreliable
-    FEW_TREATED = 10
+    FEW_TREATED = _FEW_TREATED
 
     @property
     def warnings(self) -> tuple:
