@@ -16,6 +16,12 @@ __all__ = ["BandDID", "EventStudy", "reach"]
 _FEW_TREATED = 10  # a ring with fewer exposed units gets a warning and is passed over by the reach rules
 
 
+def _count(v):
+    """A whole number (a count or degrees of freedom) as an int for JSON, or None."""
+    v = _num(v)
+    return None if v is None else int(round(v))
+
+
 def reach(table: pd.DataFrame) -> float:
     """Upper edge of the last ring, from the nearest, whose interval excludes zero with the nearest ring's sign.
 
@@ -266,8 +272,8 @@ class EventStudy:
             })
         pre = [
             {"band": r["band"], "wald": _num(r["wald"]), "df": int(r["df"]), "p": _num(r["p"]),
-             "test": r.get("test", ""), "p_f": _num(r.get("p_f")), "df_den": _num(r.get("df_den")),
-             "treated_clusters": _num(r.get("treated_clusters")), "p_wild": _num(r.get("p_wild")),
+             "test": r.get("test", ""), "p_f": _num(r.get("p_f")), "df_den": _count(r.get("df_den")),
+             "treated_clusters": _count(r.get("treated_clusters")), "p_wild": _num(r.get("p_wild")),
              "note": r.get("note") or ""}
             for r in self.pretrend.to_dict("records")
         ]
